@@ -1,0 +1,10 @@
+//! iwmo: an iWmo 3.2 back-office service for Dutch municipalities.
+//!
+//! One way through the house: transport → [`intake`] → [`message`] (level 1) → rules
+//! (pure: level 2 in-message, later levels 3/4 against state) → store → outbox → transport.
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod intake;
+pub mod message;
+pub mod rules;
