@@ -4,6 +4,8 @@
 //! (pure: level 2 in-message, later levels 3/4 against state) → store → outbox → transport.
 #![forbid(unsafe_code)]
 
+pub mod check;
+pub mod cli;
 pub mod domain;
 pub mod intake;
 pub mod message;

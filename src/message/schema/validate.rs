@@ -165,6 +165,9 @@ enum Frame {
         last_child: NodeId,
         /// After a content-model error the rest of this element is not checked further.
         failed: bool,
+        /// A required element was not where it should be; decided at the end of the parent
+        /// whether it is missing (never came) or out of order (came later).
+        deferred: Option<Deferred>,
     },
     /// A simple-typed element collecting its text.
     Simple {
@@ -179,10 +182,20 @@ enum Frame {
     Skip,
 }
 
+struct Deferred {
+    missing: &'static str,
+    found: String,
+    offset: usize,
+    message_missing: String,
+    message_order: String,
+    came_later: bool,
+}
+
 struct Ctx<'a> {
     input: &'a str,
     nodes: Vec<Node<'a>>,
     errors: Vec<StructureError>,
+    pending: Vec<(NodeId, Option<String>, u32, String)>,
     /// (prefix, uri, depth) bindings in scope.
     ns: Vec<(String, String, usize)>,
     message_ns: &'a str,
@@ -220,27 +233,56 @@ impl<'a> Ctx<'a> {
         if self.errors.len() >= MAX_ERRORS {
             return;
         }
+        // For an element that is not in the tree (unexpected or missing), name it with its
+        // position among the same-named children already seen.
+        let suffix = suffix.map(|name| {
+            if node == NONE {
+                return name.to_string();
+            }
+            let mut same = 0;
+            let mut c = self.nodes[node as usize].first_child;
+            while c != NONE {
+                if self.nodes[c as usize].name == name {
+                    same += 1;
+                }
+                c = self.nodes[c as usize].next_sibling;
+            }
+            if same > 0 {
+                format!("{name}[{}]", same + 1)
+            } else {
+                name.to_string()
+            }
+        });
+        self.pending.push((node, suffix, line_of(self.input, offset), message));
+        self.errors.push(StructureError {
+            path: String::new(),
+            line: 0,
+            message: String::new(),
+        });
+    }
+
+    /// Paths are computed once the tree is complete, so `[n]` reflects all siblings.
+    fn finish_errors(&mut self) -> Vec<StructureError> {
         let doc = Doc {
             nodes: std::mem::take(&mut self.nodes),
         };
-        let mut path = if node == NONE {
-            String::new()
-        } else {
-            doc.path(node)
-        };
+        let out = self
+            .pending
+            .drain(..)
+            .map(|(node, suffix, line, message)| {
+                let mut path = if node == NONE { String::new() } else { doc.path(node) };
+                if let Some(s) = suffix {
+                    path.push('/');
+                    path.push_str(&s);
+                }
+                if path.is_empty() {
+                    path.push('/');
+                }
+                StructureError { path, line, message }
+            })
+            .collect();
         self.nodes = doc.nodes;
-        if let Some(s) = suffix {
-            path.push('/');
-            path.push_str(s);
-        }
-        if path.is_empty() {
-            path.push('/');
-        }
-        self.errors.push(StructureError {
-            path,
-            line: line_of(self.input, offset),
-            message,
-        });
+        out
     }
 
     /// Binds the xmlns attributes of a start tag; reports other attributes. Returns false when
@@ -342,6 +384,7 @@ pub fn validate<'a>(
         input,
         nodes: Vec::with_capacity(input.len() / 48 + 8),
         errors: Vec::new(),
+        pending: Vec::new(),
         ns: Vec::with_capacity(4),
         message_ns,
     };
@@ -403,6 +446,7 @@ pub fn validate<'a>(
                         count: 0,
                         last_child: NONE,
                         failed: false,
+                        deferred: None,
                     });
                     continue;
                 }
@@ -427,8 +471,13 @@ pub fn validate<'a>(
                         }
                         stack.push(Frame::Skip);
                     }
-                    Frame::Complex { node, ctype, cursor, count, last_child, failed } => {
+                    Frame::Complex { node, ctype, cursor, count, last_child, failed, deferred } => {
                         if *failed {
+                            if let Some(d) = deferred.as_mut() {
+                                if d.missing == local {
+                                    d.came_later = true;
+                                }
+                            }
                             stack.push(Frame::Skip);
                             continue;
                         }
@@ -485,6 +534,7 @@ pub fn validate<'a>(
                                         count: 0,
                                         last_child: NONE,
                                         failed: false,
+                                        deferred: None,
                                     }),
                                     TypeRef::Simple(st) => stack.push(Frame::Simple {
                                         node: id,
@@ -498,18 +548,24 @@ pub fn validate<'a>(
                             }
                             None => {
                                 *failed = true;
-                                let msg = if let Some(m) = missing {
+                                let known = elements.iter().any(|d| d.name == local);
+                                let msg = if let Some(m) = missing.filter(|_| known) {
                                     let d = &elements[m];
-                                    cx.error_at(
-                                        parent_node,
-                                        Some(d.name),
+                                    *deferred = Some(Deferred {
+                                        missing: d.name,
+                                        found: local.to_string(),
                                         offset,
-                                        format!(
+                                        message_missing: format!(
                                             "verplicht element '{}' ontbreekt (verwacht: {}; gevonden: '{local}')",
                                             d.name,
                                             expected_list(elements, m)
                                         ),
-                                    );
+                                        message_order: format!(
+                                            "element '{local}' staat op de verkeerde plaats (volgorde): eerst verwacht: {}",
+                                            expected_list(elements, m)
+                                        ),
+                                        came_later: false,
+                                    });
                                     stack.push(Frame::Skip);
                                     continue;
                                 } else if elements.iter().any(|d| d.name == local) {
@@ -531,7 +587,9 @@ pub fn validate<'a>(
                                         format!("element '{local}' staat op de verkeerde plaats (volgorde)")
                                     }
                                 } else {
-                                    let exp = if *cursor < elements.len() {
+                                    let exp = if let Some(m) = missing {
+                                        expected_list(elements, m)
+                                    } else if *cursor < elements.len() {
                                         expected_list(elements, *cursor)
                                     } else {
                                         String::new()
@@ -561,7 +619,14 @@ pub fn validate<'a>(
                 }
                 match frame {
                     Frame::Skip => {}
-                    Frame::Complex { node, ctype, cursor, count, failed, .. } => {
+                    Frame::Complex { node, ctype, cursor, count, failed, deferred, .. } => {
+                        if let Some(d) = deferred {
+                            if d.came_later {
+                                cx.error_at(node, Some(&d.found), d.offset, d.message_order);
+                            } else {
+                                cx.error_at(node, Some(d.missing), d.offset, d.message_missing);
+                            }
+                        }
                         if !failed {
                             let elements = COMPLEX_TYPES[ctype as usize].elements;
                             let mut cnt = count;
@@ -694,7 +759,8 @@ pub fn validate<'a>(
             }
         }
     }
-    Ok((Doc { nodes: cx.nodes }, cx.errors))
+    let errors = cx.finish_errors();
+    Ok((Doc { nodes: cx.nodes }, errors))
 }
 
 #[inline]

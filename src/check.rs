@@ -1,0 +1,179 @@
+//! `iwmo check`: what can be decided from one message on its own (intake, level 1, level 2).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::intake::IntakeError;
+use crate::message::schema::StructureError;
+use crate::message::{self, MessageKind, ReadError, ReadOptions};
+use crate::rules::{self, Finding};
+
+/// The verdict on one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub file: String,
+    pub kind: Option<MessageKind>,
+    /// `valid`, `intake`, `level1` or `level2`.
+    pub verdict: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<IntakeReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<StructureError>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeReport {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Verdict {
+    pub fn is_valid(&self) -> bool {
+        self.verdict == "valid"
+    }
+}
+
+/// Checks one message given as bytes.
+pub fn check_bytes(file: &str, bytes: &[u8], opts: ReadOptions) -> Verdict {
+    let mut v = Verdict {
+        file: file.to_string(),
+        kind: None,
+        verdict: "valid",
+        warnings: Vec::new(),
+        error: None,
+        errors: Vec::new(),
+        findings: Vec::new(),
+    };
+    match message::read(bytes, opts) {
+        Ok(parsed) => {
+            v.kind = Some(parsed.message.kind());
+            if parsed.had_bom {
+                v.warnings.push(
+                    "bestand begint met een BOM (geaccepteerd; OP192 schrijft UTF-8 zonder BOM voor)".into(),
+                );
+            }
+            v.findings = rules::inmessage::check(&parsed.message);
+            if !v.findings.is_empty() {
+                v.verdict = "level2";
+            }
+        }
+        Err(ReadError::Intake(e)) => {
+            v.verdict = "intake";
+            if let Ok(a) = crate::intake::accept(bytes, opts.max_bytes) {
+                v.kind = Some(a.kind);
+            } else if let IntakeError::NotWellFormed { .. } = e {
+                v.kind = crate::intake::sniff(std::str::from_utf8(bytes).unwrap_or("")).ok();
+            }
+            v.error = Some(IntakeReport {
+                kind: e.kind(),
+                message: e.to_string(),
+            });
+        }
+        Err(ReadError::Structure { kind, errors }) => {
+            v.kind = Some(kind);
+            v.verdict = "level1";
+            v.errors = errors;
+        }
+        Err(ReadError::Convert { kind, error }) => {
+            v.kind = Some(kind);
+            v.verdict = "level1";
+            v.errors = vec![StructureError {
+                path: error.path,
+                line: 0,
+                message: error.message,
+            }];
+        }
+    }
+    v
+}
+
+/// Expands the arguments: files as given, directories to their `*.xml` files sorted by name.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")))
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: bestand of map bestaat niet", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a file, refusing more than `max_bytes` without reading it all.
+pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Verdict> {
+    let fail = |msg: String| Verdict {
+        file: path.display().to_string(),
+        kind: None,
+        verdict: "intake",
+        warnings: Vec::new(),
+        error: Some(IntakeReport {
+            kind: "io",
+            message: msg,
+        }),
+        errors: Vec::new(),
+        findings: Vec::new(),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("kan bestand niet lezen: {e}")))?;
+    if meta.len() as usize > max_bytes {
+        let e = IntakeError::TooLarge {
+            size: meta.len() as usize,
+            limit: max_bytes,
+        };
+        let mut v = fail(e.to_string());
+        v.error = Some(IntakeReport {
+            kind: e.kind(),
+            message: e.to_string(),
+        });
+        return Err(v);
+    }
+    std::fs::read(path).map_err(|e| fail(format!("kan bestand niet lezen: {e}")))
+}
+
+/// Human-readable report of one verdict.
+pub fn render_text(v: &Verdict) -> String {
+    let kind = v.kind.map(|k| k.name()).unwrap_or_else(|| "?".into());
+    let mut s = match v.verdict {
+        "valid" => format!("{}: {kind} geldig\n", v.file),
+        "intake" => format!(
+            "{}: {kind} geweigerd bij ontvangst: {}\n",
+            v.file,
+            v.error.as_ref().map(|e| e.message.as_str()).unwrap_or("")
+        ),
+        "level1" => format!("{}: {kind} voldoet niet aan de XSD (niveau 1), {} fout(en)\n", v.file, v.errors.len()),
+        _ => format!(
+            "{}: {kind} afgekeurd op niveau 2 (retourcode 0001), {} bevinding(en)\n",
+            v.file,
+            v.findings.len()
+        ),
+    };
+    for w in &v.warnings {
+        s.push_str(&format!("  waarschuwing: {w}\n"));
+    }
+    for e in &v.errors {
+        s.push_str(&format!("  {} (regel {}): {}\n", e.path, e.line, e.message));
+    }
+    for f in &v.findings {
+        s.push_str(&format!(
+            "  {} [{}] {}: {}\n",
+            f.rule,
+            f.code,
+            f.locations.join(", "),
+            f.text
+        ));
+    }
+    s
+}
