@@ -9,4 +9,6 @@ pub mod cli;
 pub mod domain;
 pub mod intake;
 pub mod message;
+pub mod retour;
 pub mod rules;
+pub mod synth;

@@ -1,12 +1,38 @@
 //! Level 2: the in-message rules of the official iWmo 3.2 XSLT (2.10.5), as pure functions of
 //! the typed message. Nothing here reads the wall clock: TR134/TR137 compare with the header
-//! Dagtekening.
+//! Dagtekening (TR335 with the DeclaratieDagtekening).
+//!
+//! The rules and their quirks are specified in `docs/level2-rules.md`. Findings come out in the
+//! order the XSLT would report them: the message is walked post-order in document order (children
+//! before their parent) and at every element the rules are tried in the XSLT's fixed rule order.
+//! Locations follow the XSLT's `printXPath` (`[n]` only where same-named siblings exist) and are
+//! listed in document order.
+//!
+//! Deviations that follow from working on the typed message instead of the raw XML text (only
+//! reachable with values that differ from their canonical form, e.g. leading zeros):
+//! * numbers and dates are compared by value, not by raw text (TR101 keys with ToewijzingNummer
+//!   `040001` vs `40001` are duplicates here; TR358 accepts a TotaalBedrag `095900` for 95900);
+//! * rules that report one finding per *pair* of lines (TR302, TR315, TR316, TR416) stop after
+//!   [`shared::MAX_PAIR_FINDINGS`] findings per rule, so that a hostile message cannot make the
+//!   report grow quadratically. Real messages never come near that limit.
+
+mod declaratie;
+mod shared;
+mod startstop;
+mod toewijzing;
 
 use super::Finding;
 use crate::message::Message;
 
-/// All level-2 findings for a message, in document order.
+/// All level-2 findings for a message, in document order. Messages without in-message rules
+/// (302, 306, 308 and the untyped 315–320) give none.
 pub fn check(msg: &Message) -> Vec<Finding> {
-    let _ = msg;
-    Vec::new()
+    match msg {
+        Message::Wmo301(m) => toewijzing::check_301(m),
+        Message::Wmo305(m) => startstop::check_305(m),
+        Message::Wmo307(m) => startstop::check_307(m),
+        Message::Wmo323(m) => declaratie::check_323(m),
+        Message::Wmo325(m) => declaratie::check_325(m),
+        Message::Wmo302(_) | Message::Wmo306(_) | Message::Wmo308(_) | Message::Untyped(_) => Vec::new(),
+    }
 }
