@@ -100,7 +100,9 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let mut files: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| format!("{}: {e}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && f.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")))
+                .filter(|f| {
+                    f.is_file() && f.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml"))
+                })
                 .collect();
             files.sort();
             out.extend(files);
@@ -114,18 +116,20 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Reads a file, refusing more than `max_bytes` without reading it all.
-pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Verdict> {
-    let fail = |msg: String| Verdict {
-        file: path.display().to_string(),
-        kind: None,
-        verdict: "intake",
-        warnings: Vec::new(),
-        error: Some(IntakeReport {
-            kind: "io",
-            message: msg,
-        }),
-        errors: Vec::new(),
-        findings: Vec::new(),
+pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Box<Verdict>> {
+    let fail = |msg: String| -> Box<Verdict> {
+        Box::new(Verdict {
+            file: path.display().to_string(),
+            kind: None,
+            verdict: "intake",
+            warnings: Vec::new(),
+            error: Some(IntakeReport {
+                kind: "io",
+                message: msg,
+            }),
+            errors: Vec::new(),
+            findings: Vec::new(),
+        })
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(format!("kan bestand niet lezen: {e}")))?;
     if meta.len() as usize > max_bytes {
@@ -153,7 +157,11 @@ pub fn render_text(v: &Verdict) -> String {
             v.file,
             v.error.as_ref().map(|e| e.message.as_str()).unwrap_or("")
         ),
-        "level1" => format!("{}: {kind} voldoet niet aan de XSD (niveau 1), {} fout(en)\n", v.file, v.errors.len()),
+        "level1" => format!(
+            "{}: {kind} voldoet niet aan de XSD (niveau 1), {} fout(en)\n",
+            v.file,
+            v.errors.len()
+        ),
         _ => format!(
             "{}: {kind} afgekeurd op niveau 2 (retourcode 0001), {} bevinding(en)\n",
             v.file,

@@ -9,7 +9,11 @@ use crate::check;
 use crate::message::ReadOptions;
 
 #[derive(Parser, Debug)]
-#[command(name = "iwmo", version, about = "iWmo 3.2 berichtenverwerking voor gemeenten")]
+#[command(
+    name = "iwmo",
+    version,
+    about = "iWmo 3.2 berichtenverwerking voor gemeenten"
+)]
 pub struct Cli {
     /// Maximum message size in bytes (the GGk limit is 25 MB).
     #[arg(long, global = true, env = "IWMO_MAX_BYTES", default_value_t = crate::intake::DEFAULT_MAX_BYTES)]
@@ -59,7 +63,7 @@ fn run_check(paths: &[PathBuf], format: Format, max_bytes: usize) -> i32 {
     for f in files {
         let verdict = match check::read_file(&f, max_bytes) {
             Ok(bytes) => check::check_bytes(&f.display().to_string(), &bytes, opts),
-            Err(v) => v,
+            Err(v) => *v,
         };
         all_valid &= verdict.is_valid();
         let line = match format {

@@ -5,8 +5,12 @@ use chrono::NaiveDate;
 
 use crate::domain::{AgbCode, DomainError, Gemeentecode, RetourCode, TotaalBedragMetDc, Versie};
 use crate::message::common::{BerichtIdentificatie, Header, Retour, RetourHeader, XsdVersie};
-use crate::message::declaratie::{DeclaratieAntwoord, DeclaratieClient, Header325, Prestatie, Wmo323, Wmo325};
-use crate::message::startstop::{ClientMet, Numbers, ProductList, StartStopBericht, StartStopRetour};
+use crate::message::declaratie::{
+    DeclaratieAntwoord, DeclaratieClient, Header325, Prestatie, Wmo323, Wmo325,
+};
+use crate::message::startstop::{
+    ClientMet, Numbers, ProductList, StartStopBericht, StartStopRetour,
+};
 use crate::rules::catalogue::XSLT_VERSIE;
 
 /// The retour's own identification.
@@ -111,7 +115,11 @@ pub enum DeclaratieAnswer {
 }
 
 /// The 325 on a 323. `gemeente` is the answering municipality (the 323's Ontvanger).
-pub fn declaratie(heen: &Wmo323, meta: &RetourMeta, answer: &DeclaratieAnswer) -> Result<Wmo325, DomainError> {
+pub fn declaratie(
+    heen: &Wmo323,
+    meta: &RetourMeta,
+    answer: &DeclaratieAnswer,
+) -> Result<Wmo325, DomainError> {
     let header = |codes: Vec<RetourCode>, xslt: Option<Versie>| Header325 {
         header: Header::<Gemeentecode, AgbCode> {
             afzender: heen.header.ontvanger,
@@ -147,7 +155,10 @@ pub fn declaratie(heen: &Wmo323, meta: &RetourMeta, answer: &DeclaratieAnswer) -
                 retour_codes: or_0200(c),
             }),
         },
-        DeclaratieAnswer::PerPrestatie { client_codes, codes } => {
+        DeclaratieAnswer::PerPrestatie {
+            client_codes,
+            codes,
+        } => {
             let mut toegekend: i64 = 0;
             let mut clienten = Vec::new();
             for (ci, client) in d.clienten.iter().enumerate() {

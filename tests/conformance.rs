@@ -21,25 +21,35 @@ fn all_fixtures() -> Vec<PathBuf> {
 /// DOCTYPE; the XSD cannot say so).
 fn stricter_than_xsd(verdict: &iwmo::check::Verdict) -> bool {
     verdict.verdict == "intake"
-        && matches!(verdict.error.as_ref().map(|e| e.kind), Some("doctype" | "encoding"))
+        && matches!(
+            verdict.error.as_ref().map(|e| e.kind),
+            Some("doctype" | "encoding")
+        )
 }
 
 #[test]
 fn fixture_verdicts_match_their_expectations() {
     let mut failures = Vec::new();
-    for (sub, exp) in [("valid", common::verdicts("valid")), ("broken", common::verdicts("broken"))] {
+    for (sub, exp) in [
+        ("valid", common::verdicts("valid")),
+        ("broken", common::verdicts("broken")),
+    ] {
         for f in common::fixtures(sub) {
             let name = f.file_name().unwrap().to_str().unwrap().to_string();
             let e = &exp[&name];
-            assert!(!e.is_null(), "{name} has no entry in fixtures/{sub}/verdicts.json");
+            assert!(
+                !e.is_null(),
+                "{name} has no entry in fixtures/{sub}/verdicts.json"
+            );
             let v = check_bytes(&name, &common::read(&f), ReadOptions::default());
             let want = e["verdict"].as_str().unwrap();
             match want {
                 // Level 2 expectations are checked rule by rule in tests/level2.rs.
-                "level2" => {
-                    if v.verdict != "level2" {
-                        failures.push(format!("{name}: expected level2, got {} {:?}", v.verdict, v.errors));
-                    }
+                "level2" if v.verdict != "level2" => {
+                    failures.push(format!(
+                        "{name}: expected level2, got {} {:?}",
+                        v.verdict, v.errors
+                    ));
                 }
                 _ if v.verdict != want => failures.push(format!(
                     "{name}: expected {want}, got {} (error {:?}, errors {:?}, findings {:?})",
@@ -61,7 +71,12 @@ fn fixture_verdicts_match_their_expectations() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -75,7 +90,11 @@ fn level1_verdict_equals_the_official_xsd() {
     let mut failures = Vec::new();
     let mut compared = 0;
     for (f, (xsd_valid, msgs)) in files.iter().zip(oracle) {
-        let v = check_bytes(&f.display().to_string(), &common::read(f), ReadOptions::default());
+        let v = check_bytes(
+            &f.display().to_string(),
+            &common::read(f),
+            ReadOptions::default(),
+        );
         if stricter_than_xsd(&v) {
             continue;
         }
@@ -117,16 +136,37 @@ fn written_retours() -> Vec<(String, String)> {
         match &parsed.message {
             Message::Wmo305(m) => {
                 for (tag, a) in start_stop_answers(m.client.producten.len()) {
-                    out.push((format!("{name}-306-{tag}"), retour::start_stop(m, &meta_after(m.header.bericht_identificatie.dagtekening), &a).to_xml()));
+                    out.push((
+                        format!("{name}-306-{tag}"),
+                        retour::start_stop(
+                            m,
+                            &meta_after(m.header.bericht_identificatie.dagtekening),
+                            &a,
+                        )
+                        .to_xml(),
+                    ));
                 }
             }
             Message::Wmo307(m) => {
                 for (tag, a) in start_stop_answers(m.client.producten.len()) {
-                    out.push((format!("{name}-308-{tag}"), retour::start_stop(m, &meta_after(m.header.bericht_identificatie.dagtekening), &a).to_xml()));
+                    out.push((
+                        format!("{name}-308-{tag}"),
+                        retour::start_stop(
+                            m,
+                            &meta_after(m.header.bericht_identificatie.dagtekening),
+                            &a,
+                        )
+                        .to_xml(),
+                    ));
                 }
             }
             Message::Wmo323(m) => {
-                let n: Vec<usize> = m.declaratie.clienten.iter().map(|c| c.prestaties.len()).collect();
+                let n: Vec<usize> = m
+                    .declaratie
+                    .clienten
+                    .iter()
+                    .map(|c| c.prestaties.len())
+                    .collect();
                 let all_ok = DeclaratieAnswer::PerPrestatie {
                     client_codes: vec![vec![]; n.len()],
                     codes: n.iter().map(|&k| vec![vec![]; k]).collect(),
@@ -136,27 +176,56 @@ fn written_retours() -> Vec<(String, String)> {
                     codes: n
                         .iter()
                         .enumerate()
-                        .map(|(c, &k)| (0..k).map(|p| if c == 0 && p == 0 { vec![RetourCode::R9321] } else { vec![] }).collect())
+                        .map(|(c, &k)| {
+                            (0..k)
+                                .map(|p| {
+                                    if c == 0 && p == 0 {
+                                        vec![RetourCode::R9321]
+                                    } else {
+                                        vec![]
+                                    }
+                                })
+                                .collect()
+                        })
                         .collect(),
                 };
                 let all_rejected = DeclaratieAnswer::PerPrestatie {
                     client_codes: vec![vec![]; n.len()],
-                    codes: n.iter().map(|&k| vec![vec![RetourCode::R0611, RetourCode::R9346]; k]).collect(),
+                    codes: n
+                        .iter()
+                        .map(|&k| vec![vec![RetourCode::R0611, RetourCode::R9346]; k])
+                        .collect(),
                 };
                 let client_rejected = DeclaratieAnswer::PerPrestatie {
-                    client_codes: (0..n.len()).map(|c| if c == 0 { vec![RetourCode::R8187] } else { vec![] }).collect(),
+                    client_codes: (0..n.len())
+                        .map(|c| {
+                            if c == 0 {
+                                vec![RetourCode::R8187]
+                            } else {
+                                vec![]
+                            }
+                        })
+                        .collect(),
                     codes: n.iter().map(|&k| vec![vec![]; k]).collect(),
                 };
                 for (tag, a) in [
                     ("l2", DeclaratieAnswer::Level2),
                     ("header", DeclaratieAnswer::Header(vec![RetourCode::R9056])),
-                    ("decl", DeclaratieAnswer::Declaratie(vec![RetourCode::R9333])),
+                    (
+                        "decl",
+                        DeclaratieAnswer::Declaratie(vec![RetourCode::R9333]),
+                    ),
                     ("ok", all_ok),
                     ("first", first_rejected),
                     ("all", all_rejected),
                     ("client", client_rejected),
                 ] {
-                    let x = retour::declaratie(m, &meta_after(m.header.bericht_identificatie.dagtekening), &a).unwrap();
+                    let x = retour::declaratie(
+                        m,
+                        &meta_after(m.header.bericht_identificatie.dagtekening),
+                        &a,
+                    )
+                    .unwrap();
                     out.push((format!("{name}-325-{tag}"), x.to_xml()));
                 }
             }
@@ -170,12 +239,23 @@ fn start_stop_answers(n: usize) -> Vec<(&'static str, StartStopAnswer)> {
     vec![
         ("ok", StartStopAnswer::Approved),
         ("l2", StartStopAnswer::Level2),
-        ("header", StartStopAnswer::Header(vec![RetourCode::R9056, RetourCode::R8848])),
+        (
+            "header",
+            StartStopAnswer::Header(vec![RetourCode::R9056, RetourCode::R8848]),
+        ),
         (
             "classes",
             StartStopAnswer::Classes {
                 client: vec![],
-                products: (0..n).map(|i| if i == 0 { vec![RetourCode::R9063] } else { vec![] }).collect(),
+                products: (0..n)
+                    .map(|i| {
+                        if i == 0 {
+                            vec![RetourCode::R9063]
+                        } else {
+                            vec![]
+                        }
+                    })
+                    .collect(),
             },
         ),
     ]
@@ -186,8 +266,12 @@ fn round_trip_parse_write_parse() {
     for f in common::fixtures("valid") {
         let parsed = read(&common::read(&f), ReadOptions::default()).unwrap();
         let xml = parsed.message.to_xml().expect("typed");
-        let again = read(xml.as_bytes(), ReadOptions::default())
-            .unwrap_or_else(|e| panic!("{}: written message does not read back: {e:?}\n{xml}", f.display()));
+        let again = read(xml.as_bytes(), ReadOptions::default()).unwrap_or_else(|e| {
+            panic!(
+                "{}: written message does not read back: {e:?}\n{xml}",
+                f.display()
+            )
+        });
         assert_eq!(parsed.message, again.message, "{}", f.display());
         // Writing is deterministic.
         assert_eq!(again.message.to_xml().unwrap(), xml);
@@ -200,7 +284,9 @@ fn written_messages_and_retours_validate_against_the_official_xsd() {
     let mut files = Vec::new();
     for f in common::fixtures("valid") {
         let parsed = read(&common::read(&f), ReadOptions::default()).unwrap();
-        let p = dir.path().join(format!("rt-{}", f.file_name().unwrap().to_str().unwrap()));
+        let p = dir
+            .path()
+            .join(format!("rt-{}", f.file_name().unwrap().to_str().unwrap()));
         std::fs::write(&p, parsed.message.to_xml().unwrap()).unwrap();
         files.push(p);
     }
@@ -225,14 +311,20 @@ fn written_messages_and_retours_validate_against_the_official_xsd() {
         .filter(|(_, (ok, _))| !ok)
         .map(|(f, (_, m))| format!("{}: {m}", f.display()))
         .collect();
-    eprintln!("{} written messages checked against the official XSD", files.len());
+    eprintln!(
+        "{} written messages checked against the official XSD",
+        files.len()
+    );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 #[test]
 fn retour_structure_follows_the_reference() {
     let f = common::root().join("fixtures/valid/323b.xml");
-    let Message::Wmo323(m) = read(&common::read(&f), ReadOptions::default()).unwrap().message else {
+    let Message::Wmo323(m) = read(&common::read(&f), ReadOptions::default())
+        .unwrap()
+        .message
+    else {
         panic!()
     };
     // 325b of the reference: the February line (third Prestatie) rejected with 9321.
@@ -247,10 +339,19 @@ fn retour_structure_follows_the_reference() {
     assert_eq!(da.clienten.len(), 1);
     assert_eq!(da.clienten[0].item.prestaties.len(), 1);
     assert_eq!(x.header.retour_codes, vec![RetourCode::R0200]);
-    assert_eq!(x.header.declaratie_identificatie, m.header.bericht_identificatie);
+    assert_eq!(
+        x.header.declaratie_identificatie,
+        m.header.bericht_identificatie
+    );
     assert_eq!(x.header.header.afzender, m.header.ontvanger);
     // Same structure as the reference's 325b.
-    let expected = read(&common::read(&common::root().join("fixtures/valid/325b.xml")), ReadOptions::default()).unwrap();
-    let Message::Wmo325(e) = expected.message else { panic!() };
+    let expected = read(
+        &common::read(&common::root().join("fixtures/valid/325b.xml")),
+        ReadOptions::default(),
+    )
+    .unwrap();
+    let Message::Wmo325(e) = expected.message else {
+        panic!()
+    };
     assert_eq!(e.declaratie_antwoord, x.declaratie_antwoord);
 }

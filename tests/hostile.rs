@@ -18,7 +18,11 @@ fn intake_kind(bytes: &[u8]) -> &'static str {
 }
 
 fn valid_305() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/valid/305a.xml")).unwrap()
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/valid/305a.xml"
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -26,7 +30,10 @@ fn billion_laughs_is_refused_without_expansion() {
     let mut s = String::from(HEADER);
     s.push_str("<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
     for i in 1..10 {
-        s.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&lol{};", i - 1).repeat(10)));
+        s.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&lol{};", i - 1).repeat(10)
+        ));
     }
     s.push_str(&format!("]><wmo305:Bericht {NS}>&lol9;</wmo305:Bericht>"));
     assert_eq!(intake_kind(s.as_bytes()), "doctype");
@@ -39,7 +46,9 @@ fn external_entity_is_refused() {
     );
     assert_eq!(intake_kind(s.as_bytes()), "doctype");
     // Without a DOCTYPE an unknown entity is simply not well-formed.
-    let s = format!("{HEADER}<wmo305:Bericht {NS}><wmo305:Header>&xxe;</wmo305:Header></wmo305:Bericht>");
+    let s = format!(
+        "{HEADER}<wmo305:Bericht {NS}><wmo305:Header>&xxe;</wmo305:Header></wmo305:Bericht>"
+    );
     assert_eq!(intake_kind(s.as_bytes()), "not-well-formed");
 }
 
@@ -51,7 +60,10 @@ fn deep_nesting_stops_at_the_depth_cap() {
     s.push_str(&"</a>".repeat(n));
     s.push_str("</wmo305:Bericht>");
     let e = read(s.as_bytes(), ReadOptions::default()).unwrap_err();
-    assert!(matches!(&e, ReadError::Intake(IntakeError::NotWellFormed { message, .. }) if message.contains("genest")), "{e:?}");
+    assert!(
+        matches!(&e, ReadError::Intake(IntakeError::NotWellFormed { message, .. }) if message.contains("genest")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -72,7 +84,9 @@ fn thirty_megabytes_is_refused_before_parsing() {
 
 #[test]
 fn latin1_declaration_is_refused() {
-    let s = String::from_utf8(valid_305()).unwrap().replace("UTF-8", "ISO-8859-1");
+    let s = String::from_utf8(valid_305())
+        .unwrap()
+        .replace("UTF-8", "ISO-8859-1");
     assert_eq!(intake_kind(s.as_bytes()), "encoding");
 }
 
@@ -106,7 +120,9 @@ fn bom_is_tolerated_and_reported() {
 
 #[test]
 fn control_characters_and_utf16_are_refused() {
-    let s = String::from_utf8(valid_305()).unwrap().replace("Jansen", "Jan\u{1}sen");
+    let s = String::from_utf8(valid_305())
+        .unwrap()
+        .replace("Jansen", "Jan\u{1}sen");
     assert_eq!(intake_kind(s.as_bytes()), "not-well-formed");
     assert_eq!(intake_kind(b"\xFF\xFE<\x00a\x00/\x00>\x00"), "encoding");
 }
@@ -114,11 +130,25 @@ fn control_characters_and_utf16_are_refused() {
 #[test]
 fn other_releases_and_standards_get_a_clear_answer() {
     let s = String::from_utf8(valid_305()).unwrap();
-    assert_eq!(intake_kind(s.replace("3_2", "3_1").as_bytes()), "unsupported-release");
-    assert_eq!(intake_kind(s.replace("3_2", "3_0").as_bytes()), "unsupported-release");
-    let ijw = s.replace("iwmo/3_2/wmo305", "ijw/3_2/jw305").replace("iwmo/3_2/basisschema", "ijw/3_2/basisschema");
+    assert_eq!(
+        intake_kind(s.replace("3_2", "3_1").as_bytes()),
+        "unsupported-release"
+    );
+    assert_eq!(
+        intake_kind(s.replace("3_2", "3_0").as_bytes()),
+        "unsupported-release"
+    );
+    let ijw = s
+        .replace("iwmo/3_2/wmo305", "ijw/3_2/jw305")
+        .replace("iwmo/3_2/basisschema", "ijw/3_2/basisschema");
     assert_eq!(intake_kind(ijw.as_bytes()), "unsupported-standard");
-    assert_eq!(intake_kind(s.replace("http://www.istandaarden.nl/iwmo/3_2/wmo305/schema", "urn:x").as_bytes()), "not-iwmo");
+    assert_eq!(
+        intake_kind(
+            s.replace("http://www.istandaarden.nl/iwmo/3_2/wmo305/schema", "urn:x")
+                .as_bytes()
+        ),
+        "not-iwmo"
+    );
     let e = read(s.replace("3_2", "3_1").as_bytes(), ReadOptions::default()).unwrap_err();
     assert!(e.to_string().contains("3.1"), "{e}");
 }

@@ -482,7 +482,7 @@ def build_level2():
         "        </wmo301:Periode>\n      </wmo301:Contact>\n      <wmo301:Contact>\n        <wmo301:Soort>02</wmo301:Soort>", 1),
        ["CD009"], "/Bericht/Client/Contactgegevens/Contact[1]/Periode", "Periode is only allowed on a Contact with Soort 04")
     L2("301-duplicate-contact-soort.xml", set_text(s, "wmo301:Soort", "01", nth=5), ["TR101"],
-       "/Bericht/Client/Contactgegevens/Contact[4]", "two Contacts with Soort 01 in Contactgegevens")
+       "/Bericht/Client/Contactgegevens/Contact[2]", "two Contacts with Soort 01 in Contactgegevens (the 6th Soort of the message is Contact[2])")
     L2("301-relatie-contact-without-phone-or-address.xml",
        rep(s, block(s, "wmo301:Telefoon", 0), ""), ["TR006"], "/Bericht/Client/Relaties/Relatie[1]/Contact",
        "Contact of the first Relatie has only an e-mail address (needs Telefoon or Huis+Postcode)")

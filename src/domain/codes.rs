@@ -194,8 +194,8 @@ code_list!(
 code_list!(
     /// COD043 DebetCredit.
     DebetCredit {
-        Debet = "D",
         Credit = "C",
+        Debet = "D",
     }
 );
 
@@ -249,15 +249,45 @@ mod tests {
             let st = SIMPLE_TYPES.iter().find(|s| s.name == name).unwrap();
             assert_eq!(st.enumeration, &ours[..], "{name}");
         };
-        check("LDT_Eenheid", Eenheid::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_Frequentie", Frequentie::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_ProductCategorie", ProductCategorie::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_RedenBeeindiging", RedenBeeindiging::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_RedenWijziging", RedenWijziging::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_StatusAanlevering", StatusAanlevering::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_Geslacht", Geslacht::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_DatumGebruik", DatumGebruik::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_NaamGebruik", NaamGebruik::ALL.iter().map(|c| c.code()).collect());
-        check("LDT_DebetCredit", DebetCredit::ALL.iter().map(|c| c.code()).collect());
+        check(
+            "LDT_Eenheid",
+            Eenheid::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_Frequentie",
+            Frequentie::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_ProductCategorie",
+            ProductCategorie::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_RedenBeeindiging",
+            RedenBeeindiging::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_RedenWijziging",
+            RedenWijziging::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_StatusAanlevering",
+            StatusAanlevering::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_Geslacht",
+            Geslacht::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_DatumGebruik",
+            DatumGebruik::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_NaamGebruik",
+            NaamGebruik::ALL.iter().map(|c| c.code()).collect(),
+        );
+        check(
+            "LDT_DebetCredit",
+            DebetCredit::ALL.iter().map(|c| c.code()).collect(),
+        );
     }
 }

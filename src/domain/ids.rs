@@ -7,7 +7,10 @@ use super::DomainError;
 fn digits<const N: usize>(s: &str, type_name: &'static str) -> Result<[u8; N], DomainError> {
     let b = s.as_bytes();
     if b.len() != N || !b.iter().all(u8::is_ascii_digit) {
-        return Err(DomainError::new(type_name, format!("verwacht precies {N} cijfers")));
+        return Err(DomainError::new(
+            type_name,
+            format!("verwacht precies {N} cijfers"),
+        ));
     }
     let mut out = [0u8; N];
     out.copy_from_slice(b);
@@ -164,7 +167,10 @@ impl Versie {
         let mut it = s.split('.');
         let mut next = || -> Result<u32, DomainError> {
             let p = it.next().ok_or_else(err)?;
-            if p.is_empty() || (p.len() > 1 && p.starts_with('0')) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            if p.is_empty()
+                || (p.len() > 1 && p.starts_with('0'))
+                || !p.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(err());
             }
             p.parse().map_err(|_| err())
@@ -189,7 +195,14 @@ mod tests {
 
     #[test]
     fn elfproef_examples_from_reference() {
-        for ok in ["999990019", "999990032", "999990044", "999993653", "999900006", "999900018"] {
+        for ok in [
+            "999990019",
+            "999990032",
+            "999990044",
+            "999993653",
+            "999900006",
+            "999900018",
+        ] {
             assert!(Bsn::parse(ok).unwrap().passes_elfproef(), "{ok}");
         }
         assert!(!Bsn::parse("999990018").unwrap().passes_elfproef());

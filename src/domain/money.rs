@@ -38,7 +38,10 @@ impl TotaalBedrag {
         if cents <= Self::MAX {
             Ok(TotaalBedrag(cents))
         } else {
-            Err(DomainError::new("TotaalBedrag", "groter dan 999999999999 cent"))
+            Err(DomainError::new(
+                "TotaalBedrag",
+                "groter dan 999999999999 cent",
+            ))
         }
     }
     pub fn cents(&self) -> u64 {
@@ -126,7 +129,13 @@ impl fmt::Display for Euro {
             }
             grouped.push(ch);
         }
-        write!(f, "€ {}{},{:02}", if neg { "-" } else { "" }, grouped, c % 100)
+        write!(
+            f,
+            "€ {}{},{:02}",
+            if neg { "-" } else { "" },
+            grouped,
+            c % 100
+        )
     }
 }
 
@@ -139,7 +148,10 @@ mod tests {
         let t = TotaalBedragMetDc::from_signed(-13700).unwrap();
         assert_eq!(t.totaal_bedrag.cents(), 13700);
         assert_eq!(t.debet_credit, DebetCredit::Credit);
-        assert_eq!(TotaalBedragMetDc::from_signed(0).unwrap().debet_credit, DebetCredit::Debet);
+        assert_eq!(
+            TotaalBedragMetDc::from_signed(0).unwrap().debet_credit,
+            DebetCredit::Debet
+        );
         assert_eq!(t.signed(), -13700);
     }
 

@@ -65,9 +65,15 @@ mod tests {
 
     #[test]
     fn months() {
-        let p = Periode { begindatum: d("2024-02-01"), einddatum: d("2024-02-29") };
+        let p = Periode {
+            begindatum: d("2024-02-01"),
+            einddatum: d("2024-02-29"),
+        };
         assert!(p.is_whole_month());
-        let q = Periode { begindatum: d("2025-01-06"), einddatum: d("2025-01-31") };
+        let q = Periode {
+            begindatum: d("2025-01-06"),
+            einddatum: d("2025-01-31"),
+        };
         assert!(q.within_one_month() && !q.is_whole_month());
         assert_eq!(last_day_of_month(d("2025-12-10")), d("2025-12-31"));
         assert_eq!(months_between(d("2020-12-31"), d("2025-12-01")), 60);

@@ -42,7 +42,9 @@ impl<T: Class> Class for Retour<T> {
 }
 
 pub fn retour_codes(el: El<'_, '_>) -> Result<Vec<RetourCode>, ConvertError> {
-    el.all("RetourCode").map(|c| c.val(RetourCode::parse)).collect()
+    el.all("RetourCode")
+        .map(|c| c.val(RetourCode::parse))
+        .collect()
 }
 
 pub fn write_retour_codes(w: &mut XmlOut, codes: &[RetourCode]) {
@@ -139,7 +141,10 @@ impl XsdVersie {
     /// The versions of the XSDs this build was generated from (IV034).
     pub fn of_schema(number: u16) -> XsdVersie {
         let s = super::schema::schema_for(number);
-        let v = |x: Option<&str>| x.and_then(|x| Versie::parse(x).ok()).unwrap_or(Versie(1, 0, 0));
+        let v = |x: Option<&str>| {
+            x.and_then(|x| Versie::parse(x).ok())
+                .unwrap_or(Versie(1, 0, 0))
+        };
         XsdVersie {
             basisschema_xsd_versie: v(s.map(|s| s.basisschema_xsd_versie)),
             bericht_xsd_versie: v(s.map(|s| s.bericht_xsd_versie)),

@@ -52,8 +52,14 @@ impl Class for Prestatie {
     }
     fn write_children(&self, w: &mut XmlOut) {
         w.open("ProductReferentie");
-        w.bleaf("ReferentieNummer", &self.product_referentie.referentie_nummer);
-        w.bleaf_opt("VorigReferentieNummer", &self.product_referentie.vorig_referentie_nummer);
+        w.bleaf(
+            "ReferentieNummer",
+            &self.product_referentie.referentie_nummer,
+        );
+        w.bleaf_opt(
+            "VorigReferentieNummer",
+            &self.product_referentie.vorig_referentie_nummer,
+        );
         w.close("ProductReferentie");
         w.leaf("ToewijzingNummer", self.toewijzing_nummer);
         w.leaf("ProductCategorie", self.product_categorie);
@@ -141,7 +147,10 @@ impl Wmo323 {
         w.open("Declaratie");
         w.leaf("DeclaratieNummer", &d.declaratie_nummer);
         write_periode(&mut w, "DeclaratiePeriode", &d.declaratie_periode);
-        w.leaf("DeclaratieDagtekening", xml::fmt_date(&d.declaratie_dagtekening));
+        w.leaf(
+            "DeclaratieDagtekening",
+            xml::fmt_date(&d.declaratie_dagtekening),
+        );
         write_totaal_bedrag_met_dc(&mut w, "TotaalIngediendBedrag", &d.totaal_ingediend_bedrag);
         w.open("Clienten");
         for c in &d.clienten {
@@ -213,7 +222,10 @@ impl Wmo325 {
                 totaal_toegekend_bedrag: totaal_bedrag_met_dc(a.req("TotaalToegekendBedrag")?)?,
                 clienten: match a.opt("Clienten") {
                     None => Vec::new(),
-                    Some(c) => c.all("Client").map(Retour::from_el).collect::<Result<_, _>>()?,
+                    Some(c) => c
+                        .all("Client")
+                        .map(Retour::from_el)
+                        .collect::<Result<_, _>>()?,
                 },
                 retour_codes: retour_codes(a.req("RetourCodes")?)?,
             }),
@@ -231,7 +243,10 @@ impl Wmo325 {
         h.header.write_fields(&mut w, 485);
         w.open("DeclaratieIdentificatie");
         w.bleaf("Identificatie", &h.declaratie_identificatie.identificatie);
-        w.bleaf("Dagtekening", xml::fmt_date(&h.declaratie_identificatie.dagtekening));
+        w.bleaf(
+            "Dagtekening",
+            xml::fmt_date(&h.declaratie_identificatie.dagtekening),
+        );
         w.close("DeclaratieIdentificatie");
         w.leaf_opt("XsltVersie", &h.xslt_versie);
         h.xsd_versie_declaratie.write(&mut w, "XsdVersieDeclaratie");

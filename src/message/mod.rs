@@ -8,7 +8,9 @@ pub mod startstop;
 pub mod toewijzing;
 pub mod xml;
 
-pub use common::{AanbiederHeader, Class, GemeenteHeader, Header, Product, ProductCode, Retour, RetourHeader};
+pub use common::{
+    AanbiederHeader, Class, GemeenteHeader, Header, Product, ProductCode, Retour, RetourHeader,
+};
 pub use declaratie::{Prestatie, Wmo323, Wmo325};
 pub use startstop::{StartProduct, StopProduct, Wmo305, Wmo306, Wmo307, Wmo308};
 pub use toewijzing::{ToegewezenProduct, Wmo301, Wmo302};
@@ -169,14 +171,38 @@ impl Message {
     /// (Afzender, Identificatie, Dagtekening) of the message's own header.
     pub fn identification(&self) -> Option<(String, &common::BerichtIdentificatie)> {
         Some(match self {
-            Message::Wmo301(m) => (m.header.afzender.to_string(), &m.header.bericht_identificatie),
-            Message::Wmo302(m) => (m.header.heen.ontvanger.to_string(), &m.header.heen.bericht_identificatie),
-            Message::Wmo305(m) => (m.header.afzender.to_string(), &m.header.bericht_identificatie),
-            Message::Wmo306(m) => (m.header.heen.afzender.to_string(), &m.header.heen.bericht_identificatie),
-            Message::Wmo307(m) => (m.header.afzender.to_string(), &m.header.bericht_identificatie),
-            Message::Wmo308(m) => (m.header.heen.afzender.to_string(), &m.header.heen.bericht_identificatie),
-            Message::Wmo323(m) => (m.header.afzender.to_string(), &m.header.bericht_identificatie),
-            Message::Wmo325(m) => (m.header.header.afzender.to_string(), &m.header.header.bericht_identificatie),
+            Message::Wmo301(m) => (
+                m.header.afzender.to_string(),
+                &m.header.bericht_identificatie,
+            ),
+            Message::Wmo302(m) => (
+                m.header.heen.ontvanger.to_string(),
+                &m.header.heen.bericht_identificatie,
+            ),
+            Message::Wmo305(m) => (
+                m.header.afzender.to_string(),
+                &m.header.bericht_identificatie,
+            ),
+            Message::Wmo306(m) => (
+                m.header.heen.afzender.to_string(),
+                &m.header.heen.bericht_identificatie,
+            ),
+            Message::Wmo307(m) => (
+                m.header.afzender.to_string(),
+                &m.header.bericht_identificatie,
+            ),
+            Message::Wmo308(m) => (
+                m.header.heen.afzender.to_string(),
+                &m.header.heen.bericht_identificatie,
+            ),
+            Message::Wmo323(m) => (
+                m.header.afzender.to_string(),
+                &m.header.bericht_identificatie,
+            ),
+            Message::Wmo325(m) => (
+                m.header.header.afzender.to_string(),
+                &m.header.header.bericht_identificatie,
+            ),
             Message::Untyped(_) => return None,
         })
     }
@@ -196,7 +222,10 @@ pub enum ReadError {
     },
     /// A level-1-valid value that the domain types cannot hold (e.g. year 0 after XSD checks).
     #[error("{kind}: {error}")]
-    Convert { kind: MessageKind, error: ConvertError },
+    Convert {
+        kind: MessageKind,
+        error: ConvertError,
+    },
 }
 
 /// A message that passed intake and level 1.
@@ -222,25 +251,37 @@ impl Default for ReadOptions {
 
 /// Intake guards + level 1 + typed model, in one pass over the bytes.
 pub fn read(bytes: &[u8], opts: ReadOptions) -> Result<Parsed, ReadError> {
-    let accepted = intake::accept(bytes, opts.max_bytes)?;
-    let kind = accepted.kind;
-    let schema = schema::schema_for(kind.number()).ok_or(IntakeError::NotIwmo {
-        namespace: kind.namespace(),
-    })?;
-    let ns = kind.namespace();
-    let (doc, errors) = schema::validate(accepted.text, schema, &ns).map_err(|e| {
-        IntakeError::NotWellFormed {
+    let guarded = intake::guard(bytes, opts.max_bytes)?;
+    let (doc, errors, schema) = schema::validate_with(guarded.text, |uri| {
+        let kind = intake::kind_of_namespace(uri)?;
+        match (
+            schema::schema_for(kind.number()),
+            namespaces::message_ns_static(kind.number()),
+        ) {
+            (Some(s), Some(ns)) => Ok((s, ns)),
+            _ => Err(IntakeError::NotIwmo {
+                namespace: kind.namespace(),
+            }),
+        }
+    })
+    .map_err(|e| match e {
+        schema::ValidateError::NotWellFormed(e) => IntakeError::NotWellFormed {
             line: e.line,
             message: e.message,
-        }
+        },
+        schema::ValidateError::Root(e) => e,
+    })?;
+    let kind = MessageKind::from_number(schema.number).ok_or(IntakeError::NotIwmo {
+        namespace: String::new(),
     })?;
     if !errors.is_empty() {
         return Err(ReadError::Structure { kind, errors });
     }
-    let message = typed(kind, El::root(&doc)).map_err(|error| ReadError::Convert { kind, error })?;
+    let message =
+        typed(kind, El::root(&doc)).map_err(|error| ReadError::Convert { kind, error })?;
     Ok(Parsed {
         message,
-        had_bom: accepted.had_bom,
+        had_bom: guarded.had_bom,
     })
 }
 

@@ -8,6 +8,19 @@ pub fn message_ns(number: u16) -> String {
     format!("http://www.istandaarden.nl/iwmo/3_2/wmo{number}/schema")
 }
 
+/// The same as a static string, for the 14 iWmo 3.2 messages.
+pub fn message_ns_static(number: u16) -> Option<&'static str> {
+    macro_rules! ns {
+        ($($n:literal),*) => {
+            match number {
+                $($n => Some(concat!("http://www.istandaarden.nl/iwmo/3_2/wmo", $n, "/schema")),)*
+                _ => None,
+            }
+        };
+    }
+    ns!(301, 302, 305, 306, 307, 308, 315, 316, 317, 318, 319, 320, 323, 325)
+}
+
 /// What a root namespace URI says about the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NsVerdict {

@@ -80,7 +80,10 @@ impl Class for StartProduct {
         if let Some(p) = &self.product {
             p.write(w);
         }
-        w.leaf_opt("ToewijzingIngangsdatum", &self.toewijzing_ingangsdatum.map(|d| fmt_date(&d)));
+        w.leaf_opt(
+            "ToewijzingIngangsdatum",
+            &self.toewijzing_ingangsdatum.map(|d| fmt_date(&d)),
+        );
         w.leaf("Begindatum", fmt_date(&self.begindatum));
         w.leaf("StatusAanlevering", self.status_aanlevering);
     }
@@ -121,7 +124,10 @@ impl Class for StopProduct {
         if let Some(p) = &self.product {
             p.write(w);
         }
-        w.leaf_opt("ToewijzingIngangsdatum", &self.toewijzing_ingangsdatum.map(|d| fmt_date(&d)));
+        w.leaf_opt(
+            "ToewijzingIngangsdatum",
+            &self.toewijzing_ingangsdatum.map(|d| fmt_date(&d)),
+        );
         w.leaf("Begindatum", fmt_date(&self.begindatum));
         w.leaf("RedenBeeindiging", self.reden_beeindiging);
         w.leaf("Einddatum", fmt_date(&self.einddatum));

@@ -185,7 +185,10 @@ impl<C: Class> Class for Relatie<C> {
             nummer: el.string("Nummer")?,
             volgorde: el.get_opt("Volgorde", xml::small)?,
             soort: el.get("Soort", |s| ListCode::parse("LDT_SoortRelatie", s))?,
-            geboortedatum: el.opt("Geboortedatum").map(Geboortedatum::from_el).transpose()?,
+            geboortedatum: el
+                .opt("Geboortedatum")
+                .map(Geboortedatum::from_el)
+                .transpose()?,
             geslacht: el.get_opt("Geslacht", Geslacht::parse)?,
             naam: VolledigeNaam::from_el(el.req("Naam")?)?,
             contact: C::from_el(el.req("Contact")?)?,
@@ -369,14 +372,19 @@ impl<K: ToewijzingClasses> Class for ToewijzingClient<K> {
                     taal: c.string_opt("Taal"),
                 }),
             },
-            juridische_status: el.get_opt("JuridischeStatus", |s| ListCode::parse("LDT_JuridischeStatus", s))?,
+            juridische_status: el.get_opt("JuridischeStatus", |s| {
+                ListCode::parse("LDT_JuridischeStatus", s)
+            })?,
             wettelijke_vertegenwoordiging: el.get_opt("WettelijkeVertegenwoordiging", |s| {
                 ListCode::parse("LDT_WettelijkeVertegenwoordiging", s)
             })?,
             commentaar: el.string_opt("Commentaar"),
             relaties: match el.opt("Relaties") {
                 None => Vec::new(),
-                Some(r) => r.all("Relatie").map(K::Relatie::from_el).collect::<Result<_, _>>()?,
+                Some(r) => r
+                    .all("Relatie")
+                    .map(K::Relatie::from_el)
+                    .collect::<Result<_, _>>()?,
             },
             contactgegevens: el
                 .req("Contactgegevens")?
@@ -402,7 +410,10 @@ impl<K: ToewijzingClasses> Class for ToewijzingClient<K> {
             w.close("Communicatie");
         }
         w.leaf_opt("JuridischeStatus", &self.juridische_status);
-        w.leaf_opt("WettelijkeVertegenwoordiging", &self.wettelijke_vertegenwoordiging);
+        w.leaf_opt(
+            "WettelijkeVertegenwoordiging",
+            &self.wettelijke_vertegenwoordiging,
+        );
         w.leaf_opt("Commentaar", &self.commentaar);
         if !self.relaties.is_empty() {
             w.open("Relaties");

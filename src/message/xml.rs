@@ -23,7 +23,10 @@ pub struct El<'d, 'a> {
 
 impl<'d, 'a> El<'d, 'a> {
     pub fn root(doc: &'d Doc<'a>) -> Self {
-        El { doc, id: doc.root() }
+        El {
+            doc,
+            id: doc.root(),
+        }
     }
     pub fn err(&self, message: impl Into<String>) -> ConvertError {
         ConvertError {
@@ -35,7 +38,9 @@ impl<'d, 'a> El<'d, 'a> {
         self.doc.text(self.id)
     }
     pub fn opt(&self, name: &str) -> Option<El<'d, 'a>> {
-        self.doc.child(self.id, name).map(|id| El { doc: self.doc, id })
+        self.doc
+            .child(self.id, name)
+            .map(|id| El { doc: self.doc, id })
     }
     pub fn req(&self, name: &str) -> Result<El<'d, 'a>, ConvertError> {
         self.opt(name)
@@ -48,13 +53,24 @@ impl<'d, 'a> El<'d, 'a> {
             .map(move |id| El { doc, id })
     }
     /// Parse this element's text with a domain constructor.
-    pub fn val<T>(&self, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Result<T, ConvertError> {
+    pub fn val<T>(
+        &self,
+        f: impl FnOnce(&str) -> Result<T, DomainError>,
+    ) -> Result<T, ConvertError> {
         f(self.text()).map_err(|e| self.err(e.to_string()))
     }
-    pub fn get<T>(&self, name: &str, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Result<T, ConvertError> {
+    pub fn get<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&str) -> Result<T, DomainError>,
+    ) -> Result<T, ConvertError> {
         self.req(name)?.val(f)
     }
-    pub fn get_opt<T>(&self, name: &str, f: impl FnOnce(&str) -> Result<T, DomainError>) -> Result<Option<T>, ConvertError> {
+    pub fn get_opt<T>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&str) -> Result<T, DomainError>,
+    ) -> Result<Option<T>, ConvertError> {
         self.opt(name).map(|e| e.val(f)).transpose()
     }
     pub fn string(&self, name: &str) -> Result<String, ConvertError> {
@@ -70,7 +86,22 @@ fn collapse(s: &str) -> &str {
 }
 
 pub fn date(s: &str) -> Result<NaiveDate, DomainError> {
-    NaiveDate::parse_from_str(collapse(s), "%Y-%m-%d")
+    let s = collapse(s);
+    let b = s.as_bytes();
+    // Fast path for the only form seen in practice: YYYY-MM-DD.
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        if let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
+                return Ok(date);
+            }
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| DomainError::new("Datum", "geen geldige datum JJJJ-MM-DD"))
 }
 
@@ -84,7 +115,10 @@ pub fn time(s: &str) -> Result<NaiveTime, DomainError> {
 pub fn integer(s: &str) -> Result<u64, DomainError> {
     match super::schema::facets::parse_integer(collapse(s)) {
         Some(n) if n >= 0 && n <= i128::from(u64::MAX) => Ok(n as u64),
-        _ => Err(DomainError::new("Getal", "geen geldig niet-negatief geheel getal")),
+        _ => Err(DomainError::new(
+            "Getal",
+            "geen geldig niet-negatief geheel getal",
+        )),
     }
 }
 

@@ -113,10 +113,7 @@ pub static RULES: &[Rule] = &[
 
 /// Looks up a rule; unknown ids are a programming error caught by the catalogue test.
 pub fn rule(id: &str) -> &'static Rule {
-    RULES
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or(&RULES[0])
+    RULES.iter().find(|r| r.id == id).unwrap_or(&RULES[0])
 }
 
 #[cfg(test)]

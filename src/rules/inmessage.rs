@@ -13,7 +13,7 @@
 //! * numbers and dates are compared by value, not by raw text (TR101 keys with ToewijzingNummer
 //!   `040001` vs `40001` are duplicates here; TR358 accepts a TotaalBedrag `095900` for 95900);
 //! * rules that report one finding per *pair* of lines (TR302, TR315, TR316, TR416) stop after
-//!   [`shared::MAX_PAIR_FINDINGS`] findings per rule, so that a hostile message cannot make the
+//!   `MAX_PAIR_FINDINGS` (1000) findings per rule, so that a hostile message cannot make the
 //!   report grow quadratically. Real messages never come near that limit.
 
 mod declaratie;
@@ -33,6 +33,8 @@ pub fn check(msg: &Message) -> Vec<Finding> {
         Message::Wmo307(m) => startstop::check_307(m),
         Message::Wmo323(m) => declaratie::check_323(m),
         Message::Wmo325(m) => declaratie::check_325(m),
-        Message::Wmo302(_) | Message::Wmo306(_) | Message::Wmo308(_) | Message::Untyped(_) => Vec::new(),
+        Message::Wmo302(_) | Message::Wmo306(_) | Message::Wmo308(_) | Message::Untyped(_) => {
+            Vec::new()
+        }
     }
 }

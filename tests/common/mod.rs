@@ -40,7 +40,10 @@ pub fn xsd_oracle_available() -> bool {
             .status()
             .is_ok_and(|s| s.success());
     if !ok && std::env::var("IWMO_REQUIRE_XSD").as_deref() == Ok("1") {
-        panic!("XSD oracle required (IWMO_REQUIRE_XSD=1) but python3+lxml or {} is missing", script.display());
+        panic!(
+            "XSD oracle required (IWMO_REQUIRE_XSD=1) but python3+lxml or {} is missing",
+            script.display()
+        );
     }
     if !ok {
         eprintln!("skipped: XSD oracle not available (pip install lxml; ../shared)");

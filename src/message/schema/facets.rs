@@ -102,7 +102,11 @@ pub fn parse_integer(v: &str) -> Option<i128> {
     if digits.len() > 36 {
         return None;
     }
-    let n: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let n: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     Some(if neg { -n } else { n })
 }
 

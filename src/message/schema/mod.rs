@@ -8,7 +8,9 @@ pub mod tables;
 pub mod validate;
 
 pub use model::{ComplexType, ElementDecl, MessageSchema, SimpleType};
-pub use validate::{validate, Doc, Node, NodeId, NotWellFormed, StructureError};
+pub use validate::{
+    validate, validate_with, Doc, Node, NodeId, NotWellFormed, StructureError, ValidateError,
+};
 
 /// XSD version values of the schemas these tables were generated from (IV034).
 pub fn schema_for(number: u16) -> Option<&'static MessageSchema> {

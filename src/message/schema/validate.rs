@@ -127,7 +127,11 @@ pub struct NotWellFormed {
 
 fn line_of(input: &str, offset: usize) -> u32 {
     let end = offset.min(input.len());
-    input.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
+    input.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u32
+        + 1
 }
 
 /// Element names whose values are personal data: never echoed in an error text.
@@ -167,7 +171,7 @@ enum Frame {
         failed: bool,
         /// A required element was not where it should be; decided at the end of the parent
         /// whether it is missing (never came) or out of order (came later).
-        deferred: Option<Deferred>,
+        deferred: Option<Box<Deferred>>,
     },
     /// A simple-typed element collecting its text.
     Simple {
@@ -197,11 +201,11 @@ struct Ctx<'a> {
     errors: Vec<StructureError>,
     pending: Vec<(NodeId, Option<String>, u32, String)>,
     /// (prefix, uri, depth) bindings in scope.
-    ns: Vec<(String, String, usize)>,
-    message_ns: &'a str,
+    ns: Vec<(String, String, usize, NsClass)>,
+    message_ns: &'static str,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum NsClass {
     Message,
     Basis,
@@ -253,7 +257,8 @@ impl<'a> Ctx<'a> {
                 name.to_string()
             }
         });
-        self.pending.push((node, suffix, line_of(self.input, offset), message));
+        self.pending
+            .push((node, suffix, line_of(self.input, offset), message));
         self.errors.push(StructureError {
             path: String::new(),
             line: 0,
@@ -270,7 +275,11 @@ impl<'a> Ctx<'a> {
             .pending
             .drain(..)
             .map(|(node, suffix, line, message)| {
-                let mut path = if node == NONE { String::new() } else { doc.path(node) };
+                let mut path = if node == NONE {
+                    String::new()
+                } else {
+                    doc.path(node)
+                };
                 if let Some(s) = suffix {
                     path.push('/');
                     path.push_str(&s);
@@ -278,7 +287,11 @@ impl<'a> Ctx<'a> {
                 if path.is_empty() {
                     path.push('/');
                 }
-                StructureError { path, line, message }
+                StructureError {
+                    path,
+                    line,
+                    message,
+                }
             })
             .collect();
         self.nodes = doc.nodes;
@@ -305,13 +318,14 @@ impl<'a> Ctx<'a> {
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                 .map_err(|err| self.wf(offset, format!("ongeldige attribuutwaarde: {err}")))?;
             let value = value.into_owned();
+            let class = self.classify(Some(value.as_str()).filter(|v| !v.is_empty()));
             if key == "xmlns" {
-                self.ns.push((String::new(), value, depth));
+                self.ns.push((String::new(), value, depth, class));
             } else if let Some(prefix) = key.strip_prefix("xmlns:") {
                 if value.is_empty() {
                     return Err(self.wf(offset, format!("lege namespace voor prefix '{prefix}'")));
                 }
-                self.ns.push((prefix.to_string(), value, depth));
+                self.ns.push((prefix.to_string(), value, depth, class));
             } else {
                 rejected.push(key.to_string());
             }
@@ -320,8 +334,8 @@ impl<'a> Ctx<'a> {
         let xsi_prefixes: Vec<&str> = self
             .ns
             .iter()
-            .filter(|(_, uri, _)| uri == XSI_NS)
-            .map(|(p, _, _)| p.as_str())
+            .filter(|(_, uri, _, _)| uri == XSI_NS)
+            .map(|(p, _, _, _)| p.as_str())
             .collect();
         rejected.retain(|k| match k.split_once(':') {
             Some((p, local)) if xsi_prefixes.contains(&p) => {
@@ -332,12 +346,12 @@ impl<'a> Ctx<'a> {
         Ok(rejected)
     }
 
-    fn resolve(&self, prefix: &str) -> Option<&str> {
+    fn resolve(&self, prefix: &str) -> Option<(&str, NsClass)> {
         self.ns
             .iter()
             .rev()
-            .find(|(p, _, _)| p == prefix)
-            .map(|(_, u, _)| u.as_str())
+            .find(|(p, _, _, _)| p == prefix)
+            .map(|(_, u, _, c)| (u.as_str(), *c))
     }
 
     fn classify(&self, uri: Option<&str>) -> NsClass {
@@ -364,14 +378,46 @@ fn expected_list(elements: &[ElementDecl], from: usize) -> String {
     names.join(", ")
 }
 
+/// Why validation could not even start checking structure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValidateError<E> {
+    NotWellFormed(NotWellFormed),
+    /// The root element's namespace was refused by the caller.
+    Root(E),
+}
+
+impl<E> From<NotWellFormed> for ValidateError<E> {
+    fn from(e: NotWellFormed) -> Self {
+        ValidateError::NotWellFormed(e)
+    }
+}
+
 /// Validates `input` (a whole iWmo message, UTF-8, no DOCTYPE) against `schema`, whose namespace
 /// is `message_ns`. Returns the tree and the structure errors (empty when valid), or an error
 /// when the input is not well-formed XML.
 pub fn validate<'a>(
     input: &'a str,
-    schema: &MessageSchema,
-    message_ns: &'a str,
+    schema: &'static MessageSchema,
+    message_ns: &'static str,
 ) -> Result<(Doc<'a>, Vec<StructureError>), NotWellFormed> {
+    match validate_with(input, |_| Ok::<_, ()>((schema, message_ns))) {
+        Ok((doc, errors, _)) => Ok((doc, errors)),
+        Err(ValidateError::NotWellFormed(e)) => Err(e),
+        Err(ValidateError::Root(())) => Err(NotWellFormed {
+            line: 1,
+            message: "onbekend hoofdelement".into(),
+        }),
+    }
+}
+
+/// Like [`validate`], but the schema is chosen from the root element's namespace URI by `pick`
+/// (one pass: no separate sniffing of the root).
+pub fn validate_with<'a, E>(
+    input: &'a str,
+    pick: impl FnOnce(Option<&str>) -> Result<(&'static MessageSchema, &'static str), E>,
+) -> Result<(Doc<'a>, Vec<StructureError>, &'static MessageSchema), ValidateError<E>> {
+    let mut pick = Some(pick);
+    let mut schema: Option<&'static MessageSchema> = None;
     let mut reader = Reader::from_str(input);
     {
         let cfg = reader.config_mut();
@@ -386,7 +432,7 @@ pub fn validate<'a>(
         errors: Vec::new(),
         pending: Vec::new(),
         ns: Vec::with_capacity(4),
-        message_ns,
+        message_ns: "",
     };
     let mut stack: Vec<Frame> = Vec::with_capacity(12);
     let mut seen_root = false;
@@ -394,54 +440,107 @@ pub fn validate<'a>(
 
     loop {
         let offset = reader.buffer_position() as usize;
-        let event = reader
-            .read_event()
-            .map_err(|e| cx.wf(reader.error_position() as usize, format!("geen geldige XML: {e}")))?;
+        let event = reader.read_event().map_err(|e| {
+            ValidateError::NotWellFormed(cx.wf(
+                reader.error_position() as usize,
+                format!("geen geldige XML: {e}"),
+            ))
+        })?;
         match event {
             Event::Start(e) => {
                 if root_done {
-                    return Err(cx.wf(offset, "meer dan één hoofdelement"));
+                    return Err(cx.wf(offset, "meer dan één hoofdelement").into());
                 }
                 let depth = stack.len() + 1;
                 if depth > MAX_DEPTH {
-                    return Err(cx.wf(
-                        offset,
-                        format!("elementen zijn dieper dan {MAX_DEPTH} niveaus genest"),
-                    ));
+                    return Err(cx
+                        .wf(
+                            offset,
+                            format!("elementen zijn dieper dan {MAX_DEPTH} niveaus genest"),
+                        )
+                        .into());
                 }
-                let rejected_attrs = cx.bind_attributes(&e, depth, offset)?;
+                let rejected_attrs = cx
+                    .bind_attributes(&e, depth, offset)
+                    .map_err(ValidateError::NotWellFormed)?;
                 let qname = e.name();
-                let local: &str = qname.local_name().into_inner();
-                let prefix = qname
-                    .prefix()
-                    .map(|p| p.into_inner())
-                    .unwrap_or("");
-                let uri = cx.resolve(prefix);
-                if uri.is_none() && !prefix.is_empty() {
-                    return Err(cx.wf(offset, format!("namespace-prefix '{prefix}' is niet gedeclareerd")));
+                let full: &str = qname.as_ref();
+                let (prefix, local) = match full.bytes().position(|b| b == b':') {
+                    Some(i) => (&full[..i], &full[i + 1..]),
+                    None => ("", full),
+                };
+                if !seen_root {
+                    // The root's namespace decides the message kind and so the schema.
+                    let uri = if prefix.is_empty() {
+                        cx.resolve("").map(|(u, _)| u).filter(|u| !u.is_empty())
+                    } else {
+                        match cx.resolve(prefix) {
+                            Some((u, _)) => Some(u),
+                            None => {
+                                return Err(cx
+                                    .wf(
+                                        offset,
+                                        format!("namespace-prefix '{prefix}' is niet gedeclareerd"),
+                                    )
+                                    .into())
+                            }
+                        }
+                    };
+                    let Some(pick) = pick.take() else {
+                        return Err(cx.wf(offset, "meer dan één hoofdelement").into());
+                    };
+                    let (s, ns) = pick(uri).map_err(ValidateError::Root)?;
+                    schema = Some(s);
+                    cx.message_ns = ns;
+                    let reclassified: Vec<NsClass> = cx
+                        .ns
+                        .iter()
+                        .map(|(_, u, _, _)| cx.classify(Some(u.as_str()).filter(|u| !u.is_empty())))
+                        .collect();
+                    for (b, c) in cx.ns.iter_mut().zip(reclassified) {
+                        b.3 = c;
+                    }
                 }
-                let class = cx.classify(uri.filter(|u| !u.is_empty()));
+                let resolved = cx.resolve(prefix);
+                if resolved.is_none() && !prefix.is_empty() {
+                    return Err(cx
+                        .wf(
+                            offset,
+                            format!("namespace-prefix '{prefix}' is niet gedeclareerd"),
+                        )
+                        .into());
+                }
+                let uri = resolved.map(|(u, _)| u).filter(|u| !u.is_empty());
+                let class = resolved.map_or(NsClass::Other, |(_, c)| c);
 
                 // Root element.
                 if !seen_root {
                     seen_root = true;
                     let root = cx.push_node("Bericht", NONE, offset);
+                    let message_ns = cx.message_ns;
                     if local != "Bericht" || class != NsClass::Message {
                         cx.error_at(
                             NONE,
                             Some(local),
                             offset,
-                            format!("het hoofdelement moet 'Bericht' zijn in namespace {message_ns}"),
+                            format!(
+                                "het hoofdelement moet 'Bericht' zijn in namespace {message_ns}"
+                            ),
                         );
                         stack.push(Frame::Skip);
                         continue;
                     }
                     if !rejected_attrs.is_empty() {
-                        cx.error_at(root, None, offset, format!("attribuut '{}' is niet toegestaan", rejected_attrs[0]));
+                        cx.error_at(
+                            root,
+                            None,
+                            offset,
+                            format!("attribuut '{}' is niet toegestaan", rejected_attrs[0]),
+                        );
                     }
                     stack.push(Frame::Complex {
                         node: root,
-                        ctype: schema.root_type,
+                        ctype: schema.map_or(0, |s| s.root_type),
                         cursor: 0,
                         count: 0,
                         last_child: NONE,
@@ -453,11 +552,13 @@ pub fn validate<'a>(
 
                 let parent = match stack.last_mut() {
                     Some(f) => f,
-                    None => return Err(cx.wf(offset, "element buiten het hoofdelement")),
+                    None => return Err(cx.wf(offset, "element buiten het hoofdelement").into()),
                 };
                 match parent {
                     Frame::Skip => stack.push(Frame::Skip),
-                    Frame::Simple { node, has_child, .. } => {
+                    Frame::Simple {
+                        node, has_child, ..
+                    } => {
                         let node = *node;
                         let first = !*has_child;
                         *has_child = true;
@@ -471,7 +572,15 @@ pub fn validate<'a>(
                         }
                         stack.push(Frame::Skip);
                     }
-                    Frame::Complex { node, ctype, cursor, count, last_child, failed, deferred } => {
+                    Frame::Complex {
+                        node,
+                        ctype,
+                        cursor,
+                        count,
+                        last_child,
+                        failed,
+                        deferred,
+                    } => {
                         if *failed {
                             if let Some(d) = deferred.as_mut() {
                                 if d.missing == local {
@@ -524,7 +633,15 @@ pub fn validate<'a>(
                                     cx.nodes[prev as usize].next_sibling = id;
                                 }
                                 if !rejected_attrs.is_empty() {
-                                    cx.error_at(id, None, offset, format!("attribuut '{}' is niet toegestaan", rejected_attrs[0]));
+                                    cx.error_at(
+                                        id,
+                                        None,
+                                        offset,
+                                        format!(
+                                            "attribuut '{}' is niet toegestaan",
+                                            rejected_attrs[0]
+                                        ),
+                                    );
                                 }
                                 match d.ty {
                                     TypeRef::Complex(ct) => stack.push(Frame::Complex {
@@ -551,7 +668,7 @@ pub fn validate<'a>(
                                 let known = elements.iter().any(|d| d.name == local);
                                 let msg = if let Some(m) = missing.filter(|_| known) {
                                     let d = &elements[m];
-                                    *deferred = Some(Deferred {
+                                    *deferred = Some(Box::new(Deferred {
                                         missing: d.name,
                                         found: local.to_string(),
                                         offset,
@@ -565,7 +682,7 @@ pub fn validate<'a>(
                                             expected_list(elements, m)
                                         ),
                                         came_later: false,
-                                    });
+                                    }));
                                     stack.push(Frame::Skip);
                                     continue;
                                 } else if elements.iter().any(|d| d.name == local) {
@@ -581,7 +698,9 @@ pub fn validate<'a>(
                                             "element '{local}' staat in de verkeerde namespace ({})",
                                             uri.unwrap_or("geen namespace")
                                         )
-                                    } else if *cursor < elements.len() && elements[*cursor].name == local {
+                                    } else if *cursor < elements.len()
+                                        && elements[*cursor].name == local
+                                    {
                                         format!("element '{local}' komt vaker voor dan toegestaan")
                                     } else {
                                         format!("element '{local}' staat op de verkeerde plaats (volgorde)")
@@ -610,17 +729,25 @@ pub fn validate<'a>(
             Event::End(_) => {
                 let frame = match stack.pop() {
                     Some(f) => f,
-                    None => return Err(cx.wf(offset, "sluittag zonder begintag")),
+                    None => return Err(cx.wf(offset, "sluittag zonder begintag").into()),
                 };
                 // Drop namespace bindings of the element that ends.
                 let depth = stack.len() + 1;
-                while cx.ns.last().is_some_and(|(_, _, d)| *d >= depth) {
+                while cx.ns.last().is_some_and(|(_, _, d, _)| *d >= depth) {
                     cx.ns.pop();
                 }
                 match frame {
                     Frame::Skip => {}
-                    Frame::Complex { node, ctype, cursor, count, failed, deferred, .. } => {
-                        if let Some(d) = deferred {
+                    Frame::Complex {
+                        node,
+                        ctype,
+                        cursor,
+                        count,
+                        failed,
+                        deferred,
+                        ..
+                    } => {
+                        if let Some(d) = deferred.map(|d| *d) {
                             if d.came_later {
                                 cx.error_at(node, Some(&d.found), d.offset, d.message_order);
                             } else {
@@ -646,7 +773,14 @@ pub fn validate<'a>(
                             }
                         }
                     }
-                    Frame::Simple { node, decl, st, text, borrowed, has_child } => {
+                    Frame::Simple {
+                        node,
+                        decl,
+                        st,
+                        text,
+                        borrowed,
+                        has_child,
+                    } => {
                         let value: Cow<'a, str> = match (text, borrowed) {
                             (Some(t), _) => Cow::Owned(t.into_owned()),
                             (None, Some((s, e))) => Cow::Borrowed(&input[s..e]),
@@ -692,7 +826,7 @@ pub fn validate<'a>(
                     Some(Frame::Skip) => {}
                     None => {
                         if !is_xml_space(&raw) {
-                            return Err(cx.wf(offset, "tekst buiten het hoofdelement"));
+                            return Err(cx.wf(offset, "tekst buiten het hoofdelement").into());
                         }
                     }
                 }
@@ -707,18 +841,27 @@ pub fn validate<'a>(
                         if !raw.is_empty() && !*failed {
                             let node = *node;
                             *failed = true;
-                            cx.error_at(node, None, offset, "tekst is hier niet toegestaan (alleen elementen)".into());
+                            cx.error_at(
+                                node,
+                                None,
+                                offset,
+                                "tekst is hier niet toegestaan (alleen elementen)".into(),
+                            );
                         }
                     }
                     Some(Frame::Skip) => {}
-                    None => return Err(cx.wf(offset, "tekst buiten het hoofdelement")),
+                    None => return Err(cx.wf(offset, "tekst buiten het hoofdelement").into()),
                 }
             }
             Event::GeneralRef(r) => {
                 let ch: String = if r.is_char_ref() {
                     match r.resolve_char_ref() {
                         Ok(Some(c)) if is_xml_char(c) => c.to_string(),
-                        _ => return Err(cx.wf(offset, format!("ongeldige tekenreferentie '&{};'", &*r))),
+                        _ => {
+                            return Err(cx
+                                .wf(offset, format!("ongeldige tekenreferentie '&{};'", &*r))
+                                .into())
+                        }
                     }
                 } else {
                     match &*r {
@@ -728,39 +871,59 @@ pub fn validate<'a>(
                         "apos" => "'".into(),
                         "quot" => "\"".into(),
                         other => {
-                            return Err(cx.wf(offset, format!("onbekende entiteit '&{other};'")))
+                            return Err(cx
+                                .wf(offset, format!("onbekende entiteit '&{other};'"))
+                                .into())
                         }
                     }
                 };
                 match stack.last_mut() {
-                    Some(Frame::Simple { text, borrowed, .. }) => append_owned(text, borrowed, input, &ch),
+                    Some(Frame::Simple { text, borrowed, .. }) => {
+                        append_owned(text, borrowed, input, &ch)
+                    }
                     Some(Frame::Complex { node, failed, .. }) => {
                         if !*failed {
                             let node = *node;
                             *failed = true;
-                            cx.error_at(node, None, offset, "tekst is hier niet toegestaan (alleen elementen)".into());
+                            cx.error_at(
+                                node,
+                                None,
+                                offset,
+                                "tekst is hier niet toegestaan (alleen elementen)".into(),
+                            );
                         }
                     }
                     Some(Frame::Skip) => {}
-                    None => return Err(cx.wf(offset, "tekst buiten het hoofdelement")),
+                    None => return Err(cx.wf(offset, "tekst buiten het hoofdelement").into()),
                 }
             }
-            Event::DocType(_) => return Err(cx.wf(offset, "DOCTYPE is niet toegestaan in een iWmo-bericht")),
+            Event::DocType(_) => {
+                return Err(cx
+                    .wf(offset, "DOCTYPE is niet toegestaan in een iWmo-bericht")
+                    .into())
+            }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Empty(_) => unreachable_empty(),
             Event::Eof => {
                 if !stack.is_empty() {
-                    return Err(cx.wf(input.len(), "onverwacht einde van het bestand (element niet gesloten)"));
+                    return Err(cx
+                        .wf(
+                            input.len(),
+                            "onverwacht einde van het bestand (element niet gesloten)",
+                        )
+                        .into());
                 }
                 if !seen_root {
-                    return Err(cx.wf(input.len(), "geen hoofdelement gevonden"));
+                    return Err(cx.wf(input.len(), "geen hoofdelement gevonden").into());
                 }
                 break;
             }
         }
     }
     let errors = cx.finish_errors();
-    Ok((Doc { nodes: cx.nodes }, errors))
+    let schema = schema
+        .ok_or_else(|| ValidateError::NotWellFormed(cx.wf(0, "geen hoofdelement gevonden")))?;
+    Ok((Doc { nodes: cx.nodes }, errors, schema))
 }
 
 #[inline]
@@ -782,7 +945,12 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// Appends a text event. Borrowed, CR-free text that is the first piece stays a slice of the input.
-fn append_text(input: &str, text: &mut Option<Cow<'static, str>>, borrowed: &mut Option<(usize, usize)>, raw: Cow<'_, str>) {
+fn append_text(
+    input: &str,
+    text: &mut Option<Cow<'static, str>>,
+    borrowed: &mut Option<(usize, usize)>,
+    raw: Cow<'_, str>,
+) {
     if text.is_none() && borrowed.is_none() && !raw.contains('\r') {
         if let Cow::Borrowed(s) = raw {
             let start = s.as_ptr() as usize - input.as_ptr() as usize;
@@ -798,7 +966,12 @@ fn append_text(input: &str, text: &mut Option<Cow<'static, str>>, borrowed: &mut
     append_owned(text, borrowed, input, &normalized);
 }
 
-fn append_owned(text: &mut Option<Cow<'static, str>>, borrowed: &mut Option<(usize, usize)>, input: &str, more: &str) {
+fn append_owned(
+    text: &mut Option<Cow<'static, str>>,
+    borrowed: &mut Option<(usize, usize)>,
+    input: &str,
+    more: &str,
+) {
     let mut s = match (text.take(), borrowed.take()) {
         (Some(t), _) => t.into_owned(),
         (None, Some((a, b))) => input[a..b].to_string(),

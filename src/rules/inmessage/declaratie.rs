@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 
 use super::shared::{
-    child, cs002, dnum, minus_years_truncated, norm, nth, plus_one_day, plus_one_month_overflow, to_ymd, tr101,
-    tr134, ymd, Findings, DAGTEKENING,
+    child, cs002, dnum, minus_years_truncated, norm, nth, plus_one_day, plus_one_month_overflow,
+    to_ymd, tr101, tr134, ymd, Findings, DAGTEKENING,
 };
-use crate::domain::{BedragMetDc, Bsn, DebetCredit, Eenheid, Euro, Periode, RetourCode, TotaalBedragMetDc};
+use crate::domain::{
+    BedragMetDc, Bsn, DebetCredit, Eenheid, Euro, Periode, RetourCode, TotaalBedragMetDc,
+};
 use crate::message::declaratie::DeclaratieAntwoord;
 use crate::message::{Prestatie, Wmo323, Wmo325};
 use crate::rules::Finding;
@@ -38,7 +40,11 @@ impl<'m> Line<'m> {
 
 /// The Prestaties of all Clienten in document order, with their paths. `get` gives the
 /// Prestaties of one Client.
-fn lines<'m, C>(base: &str, clienten: &'m [C], get: impl Fn(&'m C) -> Vec<&'m Prestatie>) -> Vec<Line<'m>> {
+fn lines<'m, C>(
+    base: &str,
+    clienten: &'m [C],
+    get: impl Fn(&'m C) -> Vec<&'m Prestatie>,
+) -> Vec<Line<'m>> {
     let mut out = Vec::new();
     let clienten_path = child(base, "Clienten");
     for (ci, c) in clienten.iter().enumerate() {
@@ -56,7 +62,10 @@ fn lines<'m, C>(base: &str, clienten: &'m [C], get: impl Fn(&'m C) -> Vec<&'m Pr
 }
 
 /// Splits the lines into per-Client runs: `(first line index, lines)` for each of `counts`.
-fn runs<'a, 'm>(lines: &'a [Line<'m>], counts: impl Iterator<Item = usize>) -> Vec<(usize, &'a [Line<'m>])> {
+fn runs<'a, 'm>(
+    lines: &'a [Line<'m>],
+    counts: impl Iterator<Item = usize>,
+) -> Vec<(usize, &'a [Line<'m>])> {
     let mut start = 0usize;
     counts
         .map(|n| {
@@ -112,13 +121,23 @@ fn cs325_bedrag(out: &mut Findings, path: &str, b: &BedragMetDc) {
 }
 
 fn cs325_totaal(out: &mut Findings, path: &str, t: &TotaalBedragMetDc) {
-    cs325(out, path, "TotaalBedrag", t.totaal_bedrag.cents(), t.debet_credit);
+    cs325(
+        out,
+        path,
+        "TotaalBedrag",
+        t.totaal_bedrag.cents(),
+        t.debet_credit,
+    );
 }
 
 /// CS100 on a Begindatum: not before 2021-01-01.
 fn cs100(out: &mut Findings, path: &str, begin: NaiveDate) {
     if dnum(begin) < 20210101 {
-        out.add("CS100", vec![path.to_string()], format!("Begindatum {}", ymd(begin)));
+        out.add(
+            "CS100",
+            vec![path.to_string()],
+            format!("Begindatum {}", ymd(begin)),
+        );
     }
 }
 
@@ -129,14 +148,22 @@ fn tr137(out: &mut Findings, path: &str, what: &str, p: &Periode, dag: NaiveDate
         out.add(
             "TR137",
             vec![b, e.clone()],
-            format!("{what}: Einddatum {} voor Begindatum {}", ymd(p.einddatum), ymd(p.begindatum)),
+            format!(
+                "{what}: Einddatum {} voor Begindatum {}",
+                ymd(p.einddatum),
+                ymd(p.begindatum)
+            ),
         );
     }
     if dnum(p.einddatum) > dnum(dag) {
         out.add(
             "TR137",
             vec![DAGTEKENING.to_string(), e],
-            format!("{what}: Einddatum {} na Dagtekening {}", ymd(p.einddatum), ymd(dag)),
+            format!(
+                "{what}: Einddatum {} na Dagtekening {}",
+                ymd(p.einddatum),
+                ymd(dag)
+            ),
         );
     }
 }
@@ -152,9 +179,15 @@ fn cd060(out: &mut Findings, l: &Line<'_>) {
         }
         locations.push(l.at("IngediendBedrag/DebetCredit"));
         let facts = if credit {
-            format!("creditregel ReferentieNummer {} zonder VorigReferentieNummer", l.referentie())
+            format!(
+                "creditregel ReferentieNummer {} zonder VorigReferentieNummer",
+                l.referentie()
+            )
         } else {
-            format!("debetregel ReferentieNummer {} met VorigReferentieNummer", l.referentie())
+            format!(
+                "debetregel ReferentieNummer {} met VorigReferentieNummer",
+                l.referentie()
+            )
         };
         out.add("CD060", locations, facts);
     }
@@ -165,16 +198,23 @@ fn cd060(out: &mut Findings, l: &Line<'_>) {
 fn tr101_prestaties(out: &mut Findings, lines: &[Line<'_>]) {
     let paths: Vec<String> = lines.iter().map(|l| l.path.clone()).collect();
     let keys = lines.iter().map(|l| (l.referentie(), l.vorig())).collect();
-    tr101(out, &paths, keys, |i| {
-        let Some(l) = lines.get(i) else { return String::new() };
-        match l.vorig() {
-            Some(v) => format!(
-                "Prestatie met ReferentieNummer {} en VorigReferentieNummer {v}",
-                l.referentie()
-            ),
-            None => format!("Prestatie met ReferentieNummer {}", l.referentie()),
-        }
-    });
+    tr101(
+        out,
+        |i| paths.get(i).cloned().unwrap_or_default(),
+        keys,
+        |i| {
+            let Some(l) = lines.get(i) else {
+                return String::new();
+            };
+            match l.vorig() {
+                Some(v) => format!(
+                    "Prestatie met ReferentieNummer {} en VorigReferentieNummer {v}",
+                    l.referentie()
+                ),
+                None => format!("Prestatie met ReferentieNummer {}", l.referentie()),
+            }
+        },
+    );
 }
 
 fn tr101_clienten(out: &mut Findings, base: &str, bsns: Vec<Bsn>) {
@@ -182,7 +222,12 @@ fn tr101_clienten(out: &mut Findings, base: &str, bsns: Vec<Bsn>) {
     let paths: Vec<String> = (0..bsns.len())
         .map(|i| nth(&clienten_path, "Client", i, bsns.len()))
         .collect();
-    tr101(out, &paths, bsns, |_| "Client met hetzelfde BSN".to_string());
+    tr101(
+        out,
+        |i| paths.get(i).cloned().unwrap_or_default(),
+        bsns,
+        |_| "Client met hetzelfde BSN".to_string(),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -204,16 +249,24 @@ pub fn check_323(m: &Wmo323) -> Vec<Finding> {
     let runs = runs(&lines, d.clienten.iter().map(|c| c.prestaties.len()));
     for ((ci, c), (start, mine)) in d.clienten.iter().enumerate().zip(runs) {
         let client_path = nth(&clienten_path, "Client", ci, d.clienten.len());
-        cs002(&mut out, child(&client_path, "Bsn"), &c.bsn);
+        cs002(&mut out, || child(&client_path, "Bsn"), &c.bsn);
         let mut debits: HashMap<DebitKey<'_>, Vec<usize>> = HashMap::new();
         for (off, l) in mine.iter().enumerate() {
             let k = start + off;
-            let ctx = Ctx323 { m, lines: &lines, dag };
+            let ctx = Ctx323 {
+                m,
+                lines: &lines,
+                dag,
+            };
             prestatie_323(&mut out, &ctx, &mut earlier, &mut debits, k, l);
         }
         tr101_prestaties(&mut out, mine);
     }
-    tr101_clienten(&mut out, DECLARATIE, d.clienten.iter().map(|c| c.bsn).collect());
+    tr101_clienten(
+        &mut out,
+        DECLARATIE,
+        d.clienten.iter().map(|c| c.bsn).collect(),
+    );
     out.into_vec()
 }
 
@@ -229,10 +282,25 @@ fn declaratie_periode(out: &mut Findings, p: &Periode, dag: NaiveDate) {
     let path = child(DECLARATIE, "DeclaratiePeriode");
     let (b, e) = (child(&path, "Begindatum"), child(&path, "Einddatum"));
     cs100(out, &b, p.begindatum);
-    tr134(out, &b, "Begindatum van de DeclaratiePeriode", p.begindatum, dag, true);
-    let periode = format!("DeclaratiePeriode {} t/m {}", ymd(p.begindatum), ymd(p.einddatum));
+    tr134(
+        out,
+        || b.clone(),
+        "Begindatum van de DeclaratiePeriode",
+        p.begindatum,
+        dag,
+        true,
+    );
+    let periode = format!(
+        "DeclaratiePeriode {} t/m {}",
+        ymd(p.begindatum),
+        ymd(p.einddatum)
+    );
     if p.begindatum.day() != 1 {
-        out.add("CS340", vec![b.clone()], format!("{periode}: begint niet op de 1e"));
+        out.add(
+            "CS340",
+            vec![b.clone()],
+            format!("{periode}: begint niet op de 1e"),
+        );
     }
     if plus_one_day(to_ymd(p.einddatum)) != plus_one_month_overflow(to_ymd(p.begindatum)) {
         out.add("CS340", vec![b, e], periode);
@@ -274,7 +342,12 @@ struct Earlier<'m> {
 }
 
 /// TR416 key: ProductPeriode, ProductCategorie, ToewijzingNummer, ProductCode.
-type DebitKey<'m> = (Periode, crate::domain::ProductCategorie, crate::domain::ToewijzingNummer, &'m str);
+type DebitKey<'m> = (
+    Periode,
+    crate::domain::ProductCategorie,
+    crate::domain::ToewijzingNummer,
+    &'m str,
+);
 
 fn prestatie_323<'m>(
     out: &mut Findings,
@@ -292,12 +365,22 @@ fn prestatie_323<'m>(
     tr315_tr316(out, lines, earlier, k, l);
     // At ProductPeriode/Begindatum, /Einddatum, ProductPeriode.
     cs100(out, &child(&pp, "Begindatum"), periode.begindatum);
-    tr134(out, &child(&pp, "Begindatum"), "Begindatum van de ProductPeriode", periode.begindatum, dag, true);
+    tr134(
+        out,
+        || child(&pp, "Begindatum"),
+        "Begindatum van de ProductPeriode",
+        periode.begindatum,
+        dag,
+        true,
+    );
     let ddag = m.declaratie.declaratie_dagtekening;
     if dnum(periode.einddatum) < minus_years_truncated(ddag, 5) {
         out.add(
             "TR335",
-            vec![child(DECLARATIE, "DeclaratieDagtekening"), child(&pp, "Einddatum")],
+            vec![
+                child(DECLARATIE, "DeclaratieDagtekening"),
+                child(&pp, "Einddatum"),
+            ],
             format!(
                 "ReferentieNummer {}: Einddatum {}, DeclaratieDagtekening {}",
                 l.referentie(),
@@ -306,18 +389,32 @@ fn prestatie_323<'m>(
             ),
         );
     }
-    tr137(out, &pp, &format!("ProductPeriode van ReferentieNummer {}", l.referentie()), periode, dag);
+    tr137(
+        out,
+        &pp,
+        &format!("ProductPeriode van ReferentieNummer {}", l.referentie()),
+        periode,
+        dag,
+    );
     // At Eenheid.
     let euro_eenheid = p.eenheid == Eenheid::Euro;
-    if !euro_eenheid != p.product_tarief.is_some() {
+    // A tariff exactly when the unit is not euros.
+    if euro_eenheid == p.product_tarief.is_some() {
         let mut locations = vec![l.at("Eenheid")];
         if p.product_tarief.is_some() {
             locations.push(l.at("ProductTarief"));
         }
         let facts = if euro_eenheid {
-            format!("ReferentieNummer {}: Eenheid 83 met ProductTarief", l.referentie())
+            format!(
+                "ReferentieNummer {}: Eenheid 83 met ProductTarief",
+                l.referentie()
+            )
         } else {
-            format!("ReferentieNummer {}: Eenheid {} zonder ProductTarief", l.referentie(), p.eenheid)
+            format!(
+                "ReferentieNummer {}: Eenheid {} zonder ProductTarief",
+                l.referentie(),
+                p.eenheid
+            )
         };
         out.add("CD087", locations, facts);
     }
@@ -388,7 +485,13 @@ fn tr319(out: &mut Findings, m: &Wmo323, l: &Line<'_>) {
 
 /// TR315 and TR316 at ProductReferentie of line `k`, against all earlier Prestaties of the
 /// message (any Client).
-fn tr315_tr316<'m>(out: &mut Findings, lines: &[Line<'m>], earlier: &mut Earlier<'m>, k: usize, l: &Line<'m>) {
+fn tr315_tr316<'m>(
+    out: &mut Findings,
+    lines: &[Line<'m>],
+    earlier: &mut Earlier<'m>,
+    k: usize,
+    l: &Line<'m>,
+) {
     let r_raw = l.referentie();
     let r = norm(r_raw);
     let v_raw = l.vorig();
@@ -400,7 +503,10 @@ fn tr315_tr316<'m>(out: &mut Findings, lines: &[Line<'m>], earlier: &mut Earlier
     // TR315: the same VorigReferentieNummer on an earlier line.
     if v_raw.is_some() {
         for &j in earlier.vorigs.get(v.as_str()).into_iter().flatten() {
-            let locations = vec![at(j, "ProductReferentie/VorigReferentieNummer"), this_vorig.clone()];
+            let locations = vec![
+                at(j, "ProductReferentie/VorigReferentieNummer"),
+                this_vorig.clone(),
+            ];
             if !out.add_pair("TR315", locations, format!("VorigReferentieNummer {v}")) {
                 break;
             }
@@ -412,14 +518,25 @@ fn tr315_tr316<'m>(out: &mut Findings, lines: &[Line<'m>], earlier: &mut Earlier
         if v_raw.is_some() {
             locations.push(this_vorig.clone());
         }
-        if !out.add_pair("TR316", locations, format!("VorigReferentieNummer {v} is ReferentieNummer van een eerdere regel")) {
+        if !out.add_pair(
+            "TR316",
+            locations,
+            format!("VorigReferentieNummer {v} is ReferentieNummer van een eerdere regel"),
+        ) {
             break;
         }
     }
     // TR316 (2): an earlier line credits this line's ReferentieNummer.
     for &j in earlier.vorigs.get(r.as_str()).into_iter().flatten() {
-        let locations = vec![at(j, "ProductReferentie/VorigReferentieNummer"), this_ref.clone()];
-        if !out.add_pair("TR316", locations, format!("ReferentieNummer {r} wordt door een eerdere regel gecrediteerd")) {
+        let locations = vec![
+            at(j, "ProductReferentie/VorigReferentieNummer"),
+            this_ref.clone(),
+        ];
+        if !out.add_pair(
+            "TR316",
+            locations,
+            format!("ReferentieNummer {r} wordt door een eerdere regel gecrediteerd"),
+        ) {
             break;
         }
     }
@@ -429,7 +546,11 @@ fn tr315_tr316<'m>(out: &mut Findings, lines: &[Line<'m>], earlier: &mut Earlier
         if v_raw.is_some() {
             locations.push(this_vorig);
         }
-        out.add_pair("TR316", locations, format!("ReferentieNummer en VorigReferentieNummer zijn beide {r}"));
+        out.add_pair(
+            "TR316",
+            locations,
+            format!("ReferentieNummer en VorigReferentieNummer zijn beide {r}"),
+        );
     }
     earlier.refs.entry(r_raw).or_default().push(k);
     if let Some(v) = v_raw {
@@ -485,20 +606,37 @@ pub fn check_325(m: &Wmo325) -> Vec<Finding> {
         return Vec::new();
     };
     let dag = m.header.header.bericht_identificatie.dagtekening;
-    let lines = lines(ANTWOORD, &a.clienten, |c| c.item.prestaties.iter().map(|p| &p.item).collect());
+    let lines = lines(ANTWOORD, &a.clienten, |c| {
+        c.item.prestaties.iter().map(|p| &p.item).collect()
+    });
 
-    cs325_totaal(&mut out, &child(ANTWOORD, "TotaalIngediendBedrag"), &a.totaal_ingediend_bedrag);
-    cs325_totaal(&mut out, &child(ANTWOORD, "TotaalToegekendBedrag"), &a.totaal_toegekend_bedrag);
+    cs325_totaal(
+        &mut out,
+        &child(ANTWOORD, "TotaalIngediendBedrag"),
+        &a.totaal_ingediend_bedrag,
+    );
+    cs325_totaal(
+        &mut out,
+        &child(ANTWOORD, "TotaalToegekendBedrag"),
+        &a.totaal_toegekend_bedrag,
+    );
     let clienten_path = child(ANTWOORD, "Clienten");
     let runs = runs(&lines, a.clienten.iter().map(|c| c.item.prestaties.len()));
     for ((ci, c), (_, mine)) in a.clienten.iter().enumerate().zip(runs) {
         let client_path = nth(&clienten_path, "Client", ci, a.clienten.len());
-        cs002(&mut out, child(&client_path, "Bsn"), &c.item.bsn);
+        cs002(&mut out, || child(&client_path, "Bsn"), &c.item.bsn);
         for l in mine {
             let pp = l.at("ProductPeriode");
             let periode = &l.p.product_periode;
             let begin = child(&pp, "Begindatum");
-            tr134(&mut out, &begin, "Begindatum van de ProductPeriode", periode.begindatum, dag, true);
+            tr134(
+                &mut out,
+                || begin.clone(),
+                "Begindatum van de ProductPeriode",
+                periode.begindatum,
+                dag,
+                true,
+            );
             let what = format!("ProductPeriode van ReferentieNummer {}", l.referentie());
             tr137(&mut out, &pp, &what, periode, dag);
             cs325_bedrag(&mut out, &l.at("IngediendBedrag"), &l.p.ingediend_bedrag);
@@ -506,7 +644,11 @@ pub fn check_325(m: &Wmo325) -> Vec<Finding> {
         }
         tr101_prestaties(&mut out, mine);
     }
-    tr101_clienten(&mut out, ANTWOORD, a.clienten.iter().map(|c| c.item.bsn).collect());
+    tr101_clienten(
+        &mut out,
+        ANTWOORD,
+        a.clienten.iter().map(|c| c.item.bsn).collect(),
+    );
     tr342(&mut out, a, &lines);
     out.into_vec()
 }
@@ -524,7 +666,8 @@ fn tr342(out: &mut Findings, a: &DeclaratieAntwoord, lines: &[Line<'_>]) {
     if alleen_gewone_codes {
         let afgewezen = saldo(lines);
         if afgewezen != ingediend.checked_sub(toegekend) {
-            let afgewezen_text = afgewezen.map_or_else(|| "te groot".to_string(), |s| signed_euro(s).to_string());
+            let afgewezen_text =
+                afgewezen.map_or_else(|| "te groot".to_string(), |s| signed_euro(s).to_string());
             out.add(
                 "TR342",
                 vec![
@@ -542,7 +685,10 @@ fn tr342(out: &mut Findings, a: &DeclaratieAntwoord, lines: &[Line<'_>]) {
         out.add(
             "TR342",
             vec![child(ANTWOORD, "TotaalToegekendBedrag")],
-            format!("hele declaratie afgewezen maar TotaalToegekendBedrag {}", signed_euro(toegekend)),
+            format!(
+                "hele declaratie afgewezen maar TotaalToegekendBedrag {}",
+                signed_euro(toegekend)
+            ),
         );
     }
 }

@@ -27,12 +27,18 @@ impl Findings {
     /// Adds a finding; `facts` (may be empty) are appended to the catalogue text. Facts never
     /// contain a BSN, a name or other personal data.
     pub fn add(&mut self, rule: &'static str, locations: Vec<String>, facts: impl Into<String>) {
-        self.list.push(Finding::new(rule, locations, Some(facts.into())));
+        self.list
+            .push(Finding::new(rule, locations, Some(facts.into())));
     }
 
     /// Like [`Findings::add`] for rules that report one finding per pair of lines; returns false
     /// (and adds nothing) once [`MAX_PAIR_FINDINGS`] is reached for this rule.
-    pub fn add_pair(&mut self, rule: &'static str, locations: Vec<String>, facts: impl Into<String>) -> bool {
+    pub fn add_pair(
+        &mut self,
+        rule: &'static str,
+        locations: Vec<String>,
+        facts: impl Into<String>,
+    ) -> bool {
         let n = self.pairs.entry(rule).or_insert(0);
         if *n >= MAX_PAIR_FINDINGS {
             return false;
@@ -43,7 +49,9 @@ impl Findings {
     }
 
     pub fn pair_limit_reached(&self, rule: &'static str) -> bool {
-        self.pairs.get(rule).is_some_and(|n| *n >= MAX_PAIR_FINDINGS)
+        self.pairs
+            .get(rule)
+            .is_some_and(|n| *n >= MAX_PAIR_FINDINGS)
     }
 
     pub fn into_vec(self) -> Vec<Finding> {
@@ -121,7 +129,11 @@ pub fn plus_one_day((y, m, d): Ymd) -> Ymd {
 /// `d` plus one month, an impossible day overflowing into the following month
 /// (2025-01-31 → 2025-03-03) (CS340).
 pub fn plus_one_month_overflow((y, m, d): Ymd) -> Ymd {
-    let (y, m) = if m < 12 { (y, m + 1) } else { (y.saturating_add(1), 1) };
+    let (y, m) = if m < 12 {
+        (y, m + 1)
+    } else {
+        (y.saturating_add(1), 1)
+    };
     let dim = days_in_month(y, m);
     if d <= dim {
         (y, m, d)
@@ -141,35 +153,36 @@ pub fn minus_years_truncated(d: NaiveDate, years: i32) -> i64 {
 }
 
 /// CS002 on a `Bsn` element.
-pub fn cs002(out: &mut Findings, path: String, bsn: &Bsn) {
+pub fn cs002(out: &mut Findings, path: impl FnOnce() -> String, bsn: &Bsn) {
     if !bsn.passes_elfproef() {
-        out.add("CS002", vec![path], "");
+        out.add("CS002", vec![path()], "");
     }
 }
 
 /// TR002 and TR134 (at `Geboortedatum/Datum`), then CS139 (at `Geboortedatum`). The birth
 /// date itself is personal data and is not repeated in the text.
 pub fn geboortedatum(out: &mut Findings, path: &str, g: &Geboortedatum, dagtekening: NaiveDate) {
-    let datum = child(path, "Datum");
-    let onbekend = g.datum_gebruik == Some(DatumGebruik::GeheelOnbekend) && ymd(g.datum) == "1900-01-01";
+    let datum = || child(path, "Datum");
+    let is_1900 = to_ymd(g.datum) == (1900, 1, 1);
+    let onbekend = g.datum_gebruik == Some(DatumGebruik::GeheelOnbekend) && is_1900;
     if !onbekend && dnum(g.datum) + 1_200_000 < dnum(dagtekening) {
         out.add(
             "TR002",
-            vec![DAGTEKENING.to_string(), datum.clone()],
+            vec![DAGTEKENING.to_string(), datum()],
             format!("Dagtekening {}", ymd(dagtekening)),
         );
     }
-    tr134(out, &datum, "Geboortedatum", g.datum, dagtekening, false);
+    tr134(out, datum, "Geboortedatum", g.datum, dagtekening, false);
     if let Some(gebruik) = g.datum_gebruik {
         let wrong = match gebruik {
-            DatumGebruik::GeheelOnbekend => ymd(g.datum) != "1900-01-01",
+            DatumGebruik::GeheelOnbekend => !is_1900,
             DatumGebruik::DagEnMaandOnbekend => g.datum.month() != 1 || g.datum.day() != 1,
             DatumGebruik::DagOnbekend => g.datum.day() != 1,
         };
         if wrong {
             out.add(
                 "CS139",
-                vec![datum, child(path, "DatumGebruik")],
+                vec![datum(), child(path, "DatumGebruik")],
                 format!("DatumGebruik {gebruik}"),
             );
         }
@@ -178,21 +191,40 @@ pub fn geboortedatum(out: &mut Findings, path: &str, g: &Geboortedatum, dagteken
 
 /// TR134: the element's date may not be after the header Dagtekening. `show` says whether
 /// the date itself may be named in the text (not for a birth date).
-pub fn tr134(out: &mut Findings, path: &str, what: &str, date: NaiveDate, dagtekening: NaiveDate, show: bool) {
+pub fn tr134(
+    out: &mut Findings,
+    path: impl FnOnce() -> String,
+    what: &str,
+    date: NaiveDate,
+    dagtekening: NaiveDate,
+    show: bool,
+) {
     if dnum(date) > dnum(dagtekening) {
         let facts = if show {
-            format!("{what} {} ligt na Dagtekening {}", ymd(date), ymd(dagtekening))
+            format!(
+                "{what} {} ligt na Dagtekening {}",
+                ymd(date),
+                ymd(dagtekening)
+            )
         } else {
             format!("{what} ligt na Dagtekening {}", ymd(dagtekening))
         };
-        out.add("TR134", vec![DAGTEKENING.to_string(), path.to_string()], facts);
+        out.add("TR134", vec![DAGTEKENING.to_string(), path()], facts);
     }
 }
 
 /// TR101 among the same-named children of one parent: every group of two or more members with
 /// the same key gives one finding (ordered by the group's last member) that lists all members.
-/// `paths[i]` is the path of member i; `describe(i)` names the key of member i for the text.
-pub fn tr101<K: Eq + Hash>(out: &mut Findings, paths: &[String], keys: Vec<K>, describe: impl Fn(usize) -> String) {
+/// `path(i)` is the path of member i; `describe(i)` names the key of member i for the text.
+pub fn tr101<K: Eq + Hash>(
+    out: &mut Findings,
+    path: impl Fn(usize) -> String,
+    keys: Vec<K>,
+    describe: impl Fn(usize) -> String,
+) {
+    if keys.len() < 2 {
+        return;
+    }
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut by_key: HashMap<K, usize> = HashMap::new();
     for (i, k) in keys.into_iter().enumerate() {
@@ -212,8 +244,12 @@ pub fn tr101<K: Eq + Hash>(out: &mut Findings, paths: &[String], keys: Vec<K>, d
     dups.sort_by_key(|g| g.last().copied().unwrap_or(0));
     for g in dups {
         let first = g.first().copied().unwrap_or(0);
-        let locations = g.iter().filter_map(|&i| paths.get(i).cloned()).collect();
-        out.add("TR101", locations, format!("{} komt {} keer voor", describe(first), g.len()));
+        let locations = g.iter().map(|&i| path(i)).collect();
+        out.add(
+            "TR101",
+            locations,
+            format!("{} komt {} keer voor", describe(first), g.len()),
+        );
     }
 }
 

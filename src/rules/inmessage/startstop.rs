@@ -14,12 +14,12 @@ const CLIENT: &str = "/Bericht/Client";
 
 /// The client part common to 305 and 307: CS002, then TR002/TR134/CS139 on the Geboortedatum.
 fn client<P>(out: &mut Findings, c: &ClientMet<P>, dag: NaiveDate) {
-    cs002(out, child(CLIENT, "Bsn"), &c.bsn);
-    geboortedatum(out, &child(CLIENT, "Geboortedatum"), &c.geboortedatum, dag);
+    cs002(out, || child(CLIENT, "Bsn"), &c.bsn);
+    geboortedatum(out, "/Bericht/Client/Geboortedatum", &c.geboortedatum, dag);
 }
 
 /// CS058 at `StatusAanlevering`: only 1 and 3 are allowed.
-fn cs058(out: &mut Findings, path: &str, status: StatusAanlevering, nr: &str) {
+fn cs058(out: &mut Findings, path: &str, status: StatusAanlevering, nr: impl FnOnce() -> String) {
     if !matches!(
         status,
         StatusAanlevering::EersteAanlevering | StatusAanlevering::VerwijderenAanlevering
@@ -27,14 +27,15 @@ fn cs058(out: &mut Findings, path: &str, status: StatusAanlevering, nr: &str) {
         out.add(
             "CS058",
             vec![child(path, "StatusAanlevering")],
-            format!("{nr}StatusAanlevering {status}"),
+            format!("{}StatusAanlevering {status}", nr()),
         );
     }
 }
 
 /// `ToewijzingNummer 40001: ` or empty, to prefix facts with.
 fn nummer_prefix(nr: Option<crate::domain::ToewijzingNummer>) -> String {
-    nr.map(|n| format!("ToewijzingNummer {n}: ")).unwrap_or_default()
+    nr.map(|n| format!("ToewijzingNummer {n}: "))
+        .unwrap_or_default()
 }
 
 fn product_text(p: &Option<Product>) -> String {
@@ -47,8 +48,9 @@ fn product_text(p: &Option<Product>) -> String {
     }
 }
 
-fn paths<B: AsRef<str>>(base: B, name: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| nth(base.as_ref(), name, i, n)).collect()
+/// Path of the i-th of `n` products, built only when a finding needs it.
+fn product_path(list: &str, name: &str, i: usize, n: usize) -> String {
+    nth(&child(CLIENT, list), name, i, n)
 }
 
 pub fn check_305(m: &Wmo305) -> Vec<Finding> {
@@ -57,18 +59,33 @@ pub fn check_305(m: &Wmo305) -> Vec<Finding> {
     let StartStopBericht { client: c, .. } = m;
     client(&mut out, c, dag);
     let sps: &[StartProduct] = &c.producten;
-    let paths = paths(child(CLIENT, "StartProducten"), "StartProduct", sps.len());
-    for (sp, path) in sps.iter().zip(&paths) {
-        let nr = nummer_prefix(sp.toewijzing_nummer);
-        tr134(&mut out, &child(path, "Begindatum"), "Begindatum", sp.begindatum, dag, true);
-        cs058(&mut out, path, sp.status_aanlevering, &nr);
+    let n = sps.len();
+    let path_of = |i: usize| product_path("StartProducten", "StartProduct", i, n);
+    for (i, sp) in sps.iter().enumerate() {
+        let nr = || nummer_prefix(sp.toewijzing_nummer);
+        tr134(
+            &mut out,
+            || child(&path_of(i), "Begindatum"),
+            "Begindatum",
+            sp.begindatum,
+            dag,
+            true,
+        );
+        if !matches!(
+            sp.status_aanlevering,
+            StatusAanlevering::EersteAanlevering | StatusAanlevering::VerwijderenAanlevering
+        ) {
+            cs058(&mut out, &path_of(i), sp.status_aanlevering, nr);
+        }
     }
     let keys = sps
         .iter()
-        .map(|s| (s.begindatum, s.product.clone(), s.toewijzing_nummer))
+        .map(|s| (s.begindatum, s.product.as_ref(), s.toewijzing_nummer))
         .collect();
-    tr101(&mut out, &paths, keys, |i| {
-        let Some(s) = sps.get(i) else { return String::new() };
+    tr101(&mut out, path_of, keys, |i| {
+        let Some(s) = sps.get(i) else {
+            return String::new();
+        };
         format!(
             "StartProduct met {}{}, Begindatum {}",
             nummer_prefix(s.toewijzing_nummer),
@@ -85,19 +102,38 @@ pub fn check_307(m: &Wmo307) -> Vec<Finding> {
     let StartStopBericht { client: c, .. } = m;
     client(&mut out, c, dag);
     let sps: &[StopProduct] = &c.producten;
-    let paths = paths(child(CLIENT, "StopProducten"), "StopProduct", sps.len());
-    for (sp, path) in sps.iter().zip(&paths) {
-        let nr = nummer_prefix(sp.toewijzing_nummer);
+    let n = sps.len();
+    let path_of = |i: usize| product_path("StopProducten", "StopProduct", i, n);
+    for (i, sp) in sps.iter().enumerate() {
+        let nr = || nummer_prefix(sp.toewijzing_nummer);
         // At Einddatum: TR018, then TR134.
         if dnum(sp.begindatum) > dnum(sp.einddatum) {
+            let path = path_of(i);
             out.add(
                 "TR018",
-                vec![child(path, "Begindatum"), child(path, "Einddatum")],
-                format!("{nr}Begindatum {}, Einddatum {}", ymd(sp.begindatum), ymd(sp.einddatum)),
+                vec![child(&path, "Begindatum"), child(&path, "Einddatum")],
+                format!(
+                    "{}Begindatum {}, Einddatum {}",
+                    nr(),
+                    ymd(sp.begindatum),
+                    ymd(sp.einddatum)
+                ),
             );
         }
-        tr134(&mut out, &child(path, "Einddatum"), "Einddatum", sp.einddatum, dag, true);
-        cs058(&mut out, path, sp.status_aanlevering, &nr);
+        tr134(
+            &mut out,
+            || child(&path_of(i), "Einddatum"),
+            "Einddatum",
+            sp.einddatum,
+            dag,
+            true,
+        );
+        if !matches!(
+            sp.status_aanlevering,
+            StatusAanlevering::EersteAanlevering | StatusAanlevering::VerwijderenAanlevering
+        ) {
+            cs058(&mut out, &path_of(i), sp.status_aanlevering, nr);
+        }
     }
     let keys = sps
         .iter()
@@ -105,14 +141,16 @@ pub fn check_307(m: &Wmo307) -> Vec<Finding> {
             (
                 s.begindatum,
                 s.einddatum,
-                s.product.clone(),
+                s.product.as_ref(),
                 s.reden_beeindiging,
                 s.toewijzing_nummer,
             )
         })
         .collect();
-    tr101(&mut out, &paths, keys, |i| {
-        let Some(s) = sps.get(i) else { return String::new() };
+    tr101(&mut out, path_of, keys, |i| {
+        let Some(s) = sps.get(i) else {
+            return String::new();
+        };
         format!(
             "StopProduct met {}{}, Begindatum {}, RedenBeeindiging {}, Einddatum {}",
             nummer_prefix(s.toewijzing_nummer),

@@ -16,8 +16,13 @@ pub fn check_301(m: &Wmo301) -> Vec<Finding> {
     let mut out = Findings::default();
     let dag = m.header.bericht_identificatie.dagtekening;
     let c = &m.client;
-    cs002(&mut out, child(CLIENT, "Bsn"), &c.bsn);
-    geboortedatum(&mut out, &child(CLIENT, "Geboortedatum"), &c.geboortedatum, dag);
+    cs002(&mut out, || child(CLIENT, "Bsn"), &c.bsn);
+    geboortedatum(
+        &mut out,
+        &child(CLIENT, "Geboortedatum"),
+        &c.geboortedatum,
+        dag,
+    );
     naam(&mut out, &child(CLIENT, "Naam"), &c.naam);
     if let Some(k) = &c.communicatie {
         communicatie(&mut out, &child(CLIENT, "Communicatie"), k);
@@ -32,7 +37,8 @@ pub fn check_301(m: &Wmo301) -> Vec<Finding> {
 fn naam(out: &mut Findings, path: &str, n: &VolledigeNaam) {
     let gebruik = child(path, "NaamGebruik");
     if n.partnernaam.is_some() {
-        if n.naam_gebruik == NaamGebruik::Pseudoniem || n.naam_gebruik == NaamGebruik::OnbekendOfNvt {
+        if n.naam_gebruik == NaamGebruik::Pseudoniem || n.naam_gebruik == NaamGebruik::OnbekendOfNvt
+        {
             out.add(
                 "CS050",
                 vec![child(path, "Partnernaam"), gebruik],
@@ -81,7 +87,7 @@ fn relaties(out: &mut Findings, relaties: &[Relatie<Contact>], dag: NaiveDate) {
     }
     tr101(
         out,
-        &paths,
+        |i| paths.get(i).cloned().unwrap_or_default(),
         relaties.iter().map(|r| r.nummer.as_str()).collect(),
         |i| {
             let nummer = relaties.get(i).map_or("", |r| r.nummer.as_str());
@@ -99,14 +105,26 @@ fn contactgegevens(out: &mut Findings, contacts: &[Contact]) {
     for (c, path) in contacts.iter().zip(&paths) {
         contact(out, path, c);
     }
-    if !contacts.iter().any(|c| matches!(c.soort.code(), "01" | "02" | "03")) {
+    if !contacts
+        .iter()
+        .any(|c| matches!(c.soort.code(), "01" | "02" | "03"))
+    {
         let soorten: Vec<&str> = contacts.iter().map(|c| c.soort.code()).collect();
-        out.add("TR061", paths.clone(), format!("Soort {}", soorten.join(", ")));
+        out.add(
+            "TR061",
+            paths.clone(),
+            format!("Soort {}", soorten.join(", ")),
+        );
     }
-    tr101(out, &paths, contacts.iter().map(|c| c.soort).collect(), |i| {
-        let soort = contacts.get(i).map_or("", |c| c.soort.code());
-        format!("Contact met Soort {soort}")
-    });
+    tr101(
+        out,
+        |i| paths.get(i).cloned().unwrap_or_default(),
+        contacts.iter().map(|c| c.soort).collect(),
+        |i| {
+            let soort = contacts.get(i).map_or("", |c| c.soort.code());
+            format!("Contact met Soort {soort}")
+        },
+    );
 }
 
 /// The rules on one Contact (client or Relatie), in XSLT order: CD005/CD025/CS089 in the Adres,
@@ -122,7 +140,11 @@ fn contact(out: &mut Findings, path: &str, c: &Contact) {
         let land = a.land_code.map(|l| l.code());
         // At Postcode.
         if filled(postcode) && !filled(land) {
-            out.add("CD005", vec![postcode_path.clone()], "Postcode zonder LandCode");
+            out.add(
+                "CD005",
+                vec![postcode_path.clone()],
+                "Postcode zonder LandCode",
+            );
         }
         // At LandCode.
         if filled(land) && !filled(postcode) {
@@ -131,11 +153,19 @@ fn contact(out: &mut Findings, path: &str, c: &Contact) {
                 locations.push(postcode_path.clone());
             }
             locations.push(land_path.clone());
-            out.add("CD005", locations, format!("LandCode {} zonder Postcode", land.unwrap_or("")));
+            out.add(
+                "CD005",
+                locations,
+                format!("LandCode {} zonder Postcode", land.unwrap_or("")),
+            );
         }
         if land == Some("NL") {
             if a.huis.is_none() {
-                out.add("CD025", vec![land_path.clone()], "LandCode NL zonder Huisnummer");
+                out.add(
+                    "CD025",
+                    vec![land_path.clone()],
+                    "LandCode NL zonder Huisnummer",
+                );
             }
             if !postcode.is_some_and(is_dutch_postcode) {
                 let mut locations = Vec::new();
@@ -170,10 +200,18 @@ fn contact(out: &mut Findings, path: &str, c: &Contact) {
     let huis = c.adres.as_ref().is_some_and(|a| a.huis.is_some());
     let heeft_postcode = postcode.is_some();
     if !telefoon && !huis {
-        out.add("TR006", vec![path.to_string()], "geen Telefoon en geen Huis");
+        out.add(
+            "TR006",
+            vec![path.to_string()],
+            "geen Telefoon en geen Huis",
+        );
     }
     if !telefoon && !heeft_postcode {
-        out.add("TR006", vec![path.to_string()], "geen Telefoon en geen Postcode");
+        out.add(
+            "TR006",
+            vec![path.to_string()],
+            "geen Telefoon en geen Postcode",
+        );
     }
 }
 
@@ -197,11 +235,15 @@ fn periode(out: &mut Findings, path: &str, p: &OpenPeriode) {
 
 /// CS089: exactly `[1-9][0-9]{3}[A-Za-z]{2}` on the raw text.
 fn is_dutch_postcode(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 6
-        && matches!(b[0], b'1'..=b'9')
-        && b[1..4].iter().all(u8::is_ascii_digit)
-        && b[4..6].iter().all(u8::is_ascii_alphabetic)
+    match s.as_bytes() {
+        [first, digits @ .., l1, l2] if digits.len() == 3 => {
+            matches!(first, b'1'..=b'9')
+                && digits.iter().all(u8::is_ascii_digit)
+                && l1.is_ascii_alphabetic()
+                && l2.is_ascii_alphabetic()
+        }
+        _ => false,
+    }
 }
 
 /// All ToegewezenProducten, then TR101 (key ToewijzingNummer) at `ToegewezenProducten`.
@@ -213,10 +255,18 @@ fn toegewezen_producten(out: &mut Findings, tps: &[ToegewezenProduct], dag: Naiv
     for (i, tp) in tps.iter().enumerate() {
         toegewezen_product(out, tps, &paths, i, tp, dag);
     }
-    tr101(out, &paths, tps.iter().map(|t| t.toewijzing_nummer).collect(), |i| {
-        let nr = tps.get(i).map(|t| t.toewijzing_nummer.to_string()).unwrap_or_default();
-        format!("ToegewezenProduct met ToewijzingNummer {nr}")
-    });
+    tr101(
+        out,
+        |i| paths.get(i).cloned().unwrap_or_default(),
+        tps.iter().map(|t| t.toewijzing_nummer).collect(),
+        |i| {
+            let nr = tps
+                .get(i)
+                .map(|t| t.toewijzing_nummer.to_string())
+                .unwrap_or_default();
+            format!("ToegewezenProduct met ToewijzingNummer {nr}")
+        },
+    );
 }
 
 /// The Omvang-related rules apply only to toewijzingen without Einddatum or ending after 2020.
@@ -237,13 +287,24 @@ fn toegewezen_product(
     let nr = format!("ToewijzingNummer {}", tp.toewijzing_nummer);
     let code = tp.product.as_ref().and_then(|p| p.code.as_ref());
 
-    tr134(out, &p("Toewijzingsdatum"), "Toewijzingsdatum", tp.toewijzingsdatum, dag, true);
+    tr134(
+        out,
+        || p("Toewijzingsdatum"),
+        "Toewijzingsdatum",
+        tp.toewijzingsdatum,
+        dag,
+        true,
+    );
     if let Some(eind) = tp.einddatum {
         if dnum(tp.ingangsdatum) > dnum(eind) {
             out.add(
                 "CS003",
                 vec![p("Ingangsdatum"), p("Einddatum")],
-                format!("{nr}: Ingangsdatum {}, Einddatum {}", ymd(tp.ingangsdatum), ymd(eind)),
+                format!(
+                    "{nr}: Ingangsdatum {}, Einddatum {}",
+                    ymd(tp.ingangsdatum),
+                    ymd(eind)
+                ),
             );
         }
     }
@@ -313,7 +374,11 @@ fn toegewezen_product(
                 out.add(
                     "CS335",
                     vec![p("Ingangsdatum"), p("Einddatum")],
-                    format!("{nr}: Ingangsdatum {}, Einddatum {}", ymd(tp.ingangsdatum), ymd(eind)),
+                    format!(
+                        "{nr}: Ingangsdatum {}, Einddatum {}",
+                        ymd(tp.ingangsdatum),
+                        ymd(eind)
+                    ),
                 );
             }
         }
@@ -335,13 +400,17 @@ fn same_product(a: &ToegewezenProduct, b: &ToegewezenProduct) -> bool {
         a.product.as_ref().and_then(|p| p.code.as_ref()),
         b.product.as_ref().and_then(|p| p.code.as_ref()),
     );
-    let (ak, bk) = (a.product.as_ref().map(|p| p.categorie), b.product.as_ref().map(|p| p.categorie));
+    let (ak, bk) = (
+        a.product.as_ref().map(|p| p.categorie),
+        b.product.as_ref().map(|p| p.categorie),
+    );
     let cat_equal = ak.is_some() && ak == bk;
-    let both_codes_equal = ac.is_some() && ac == bc;
-    (both_codes_equal && cat_equal)
-        || ((ac.is_none() || bc.is_none()) && cat_equal)
-        || (ac.is_none() && ak.is_none())
-        || (bc.is_none() && bk.is_none())
+    let codes_equal = ac.is_some() && ac == bc;
+    // (a) same Categorie and same Code, or (b) same Categorie and one of them without Code …
+    let specific = cat_equal && (codes_equal || ac.is_none() || bc.is_none());
+    // … or (c) one of them is generic (neither Categorie nor Code) and overlaps anything.
+    let generic = (ac.is_none() && ak.is_none()) || (bc.is_none() && bk.is_none());
+    specific || generic
 }
 
 /// TR302: inclusive overlap of [Ingangsdatum, Einddatum], a missing Einddatum being open.
@@ -357,15 +426,24 @@ fn overlap(a: &ToegewezenProduct, b: &ToegewezenProduct) -> bool {
 
 /// TR302 at ToegewezenProduct `i`, against every preceding ToegewezenProduct.
 fn tr302(out: &mut Findings, tps: &[ToegewezenProduct], paths: &[String], i: usize) {
-    let (Some(b), Some(b_path)) = (tps.get(i), paths.get(i)) else { return };
-    if tr302_ignored(b) || b.product.as_ref().is_some_and(|p| p.categorie.is_hulpmiddel()) {
+    let (Some(b), Some(b_path)) = (tps.get(i), paths.get(i)) else {
+        return;
+    };
+    if tr302_ignored(b)
+        || b.product
+            .as_ref()
+            .is_some_and(|p| p.categorie.is_hulpmiddel())
+    {
         return;
     }
     for (j, a) in tps.iter().enumerate().take(i) {
         if out.pair_limit_reached("TR302") {
             return;
         }
-        let hulpmiddel = a.product.as_ref().is_some_and(|p| p.categorie.is_hulpmiddel());
+        let hulpmiddel = a
+            .product
+            .as_ref()
+            .is_some_and(|p| p.categorie.is_hulpmiddel());
         if tr302_ignored(a) || hulpmiddel || !same_product(a, b) || !overlap(a, b) {
             continue;
         }
@@ -377,10 +455,14 @@ fn tr302(out: &mut Findings, tps: &[ToegewezenProduct], paths: &[String], i: usi
                 "ToewijzingNummer {} ({}{}) en {} ({}{})",
                 a.toewijzing_nummer,
                 ymd(a.ingangsdatum),
-                a.einddatum.map(|e| format!(" t/m {}", ymd(e))).unwrap_or_default(),
+                a.einddatum
+                    .map(|e| format!(" t/m {}", ymd(e)))
+                    .unwrap_or_default(),
                 b.toewijzing_nummer,
                 ymd(b.ingangsdatum),
-                b.einddatum.map(|e| format!(" t/m {}", ymd(e))).unwrap_or_default(),
+                b.einddatum
+                    .map(|e| format!(" t/m {}", ymd(e)))
+                    .unwrap_or_default(),
             ),
         );
     }
