@@ -96,12 +96,23 @@ pub fn kind_of_namespace(uri: Option<&str>) -> Result<MessageKind, IntakeError> 
             namespace: uri.to_string(),
         }),
         NsVerdict::OtherIwmoRelease { release } => Err(IntakeError::UnsupportedRelease { release }),
-        NsVerdict::OtherStandard { standard, release } => {
-            Err(IntakeError::UnsupportedStandard { standard, release })
-        }
+        NsVerdict::OtherStandard { standard, release } => Err(IntakeError::UnsupportedStandard {
+            standard: display_standard(&standard),
+            release,
+        }),
         NsVerdict::Foreign => Err(IntakeError::NotIwmo {
             namespace: uri.to_string(),
         }),
+    }
+}
+
+/// `ijw` → `iJw`, `iwlz` → `iWlz`: the names people know the iStandaarden by.
+fn display_standard(s: &str) -> String {
+    match s {
+        "ijw" => "iJw".into(),
+        "iwlz" => "iWlz".into(),
+        "ipgb" => "iPgb".into(),
+        other => other.to_string(),
     }
 }
 
