@@ -45,7 +45,7 @@ fn show(findings: &[Finding]) -> String {
 }
 
 fn ids(findings: &[Finding]) -> BTreeSet<&'static str> {
-    findings.iter().map(|f| f.rule).collect()
+    findings.iter().map(|f| f.rule.as_str()).collect()
 }
 
 fn verdicts(rel: &str) -> serde_json::Map<String, serde_json::Value> {
@@ -934,7 +934,7 @@ mod edge {
         let tp = &mut m.client.toegewezen_producten[0];
         tp.budget = Some(Bedrag::new(1000).expect("budget"));
         let f = check(&Message::Wmo301(m));
-        let order: Vec<&str> = f.iter().map(|f| f.rule).collect();
+        let order: Vec<&str> = f.iter().map(|f| f.rule.as_str()).collect();
         assert_eq!(order, vec!["CD078", "CD077"], "{}", show(&f));
     }
 

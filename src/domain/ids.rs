@@ -63,6 +63,20 @@ impl fmt::Display for Bsn {
     }
 }
 
+/// Serialised in full: only for storage and decision snapshots, never for logs.
+impl serde::Serialize for Bsn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Bsn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Bsn::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A BSN that passed the 11-proef.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct ValidBsn(Bsn);
@@ -117,6 +131,19 @@ macro_rules! digit_code {
                 $name::parse(s)
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 
@@ -132,7 +159,8 @@ digit_code!(
 );
 
 /// LDT_Nummer: 0 – 999 999 999 (ToewijzingNummer, BeschikkingNummer).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Nummer(u32);
 
 impl Nummer {

@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 
 /// CDT_GeslotenPeriode: Begindatum and Einddatum, both inclusive.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Periode {
     pub begindatum: NaiveDate,
     pub einddatum: NaiveDate,

@@ -346,7 +346,7 @@ impl VolledigeNaam {
 }
 
 /// CDT_Product: Categorie plus optional Code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Product {
     pub categorie: ProductCategorie,
     pub code: Option<ProductCode>,
@@ -368,8 +368,22 @@ impl Product {
 }
 
 /// LDT_ProductCode: 1–5 characters, not blank.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ProductCode(String);
+
+impl TryFrom<String> for ProductCode {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        ProductCode::parse(&s)
+    }
+}
+
+impl From<ProductCode> for String {
+    fn from(p: ProductCode) -> String {
+        p.0
+    }
+}
 
 impl ProductCode {
     pub fn parse(s: &str) -> Result<ProductCode, DomainError> {

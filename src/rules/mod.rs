@@ -2,17 +2,19 @@
 //! clock) that produce findings. Every rule is in the [`catalogue`].
 
 pub mod catalogue;
+pub mod decision;
 pub mod inmessage;
+pub mod state;
 
 pub use catalogue::{rule, Level, Rule, RULES};
 
 use crate::domain::RetourCode;
 
 /// One rule that fired, on one place of a message.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     /// Rule id from the catalogue, e.g. "CS002".
-    pub rule: &'static str,
+    pub rule: String,
     pub code: RetourCode,
     pub level: Level,
     /// Element path(s) like the XSLT's Locatie, e.g. `/Bericht/Client/StartProducten/StartProduct[2]/Begindatum`.
@@ -30,7 +32,7 @@ impl Finding {
             _ => r.text.to_string(),
         };
         Finding {
-            rule: r.id,
+            rule: r.id.to_string(),
             code: r.code,
             level: r.level,
             locations,
