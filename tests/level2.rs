@@ -44,7 +44,7 @@ fn show(findings: &[Finding]) -> String {
         .collect()
 }
 
-fn ids(findings: &[Finding]) -> BTreeSet<&'static str> {
+fn ids(findings: &[Finding]) -> BTreeSet<&str> {
     findings.iter().map(|f| f.rule.as_str()).collect()
 }
 
@@ -843,12 +843,18 @@ mod edge {
             m.client.geboortedatum.datum = d(datum);
             m.client.geboortedatum.datum_gebruik = gebruik;
             ids(&check(&Message::Wmo305(m)))
+                .into_iter()
+                .map(str::to_string)
+                .collect::<BTreeSet<String>>()
         };
         assert!(
             run("1905-01-10", None).is_empty(),
             "exactly 120 years is allowed"
         );
-        assert_eq!(run("1905-01-09", None), BTreeSet::from(["TR002"]));
+        assert_eq!(
+            run("1905-01-09", None),
+            BTreeSet::from(["TR002".to_string()])
+        );
         assert!(
             run("1900-01-01", Some(DatumGebruik::GeheelOnbekend)).is_empty(),
             "unknown birth date"
@@ -857,10 +863,13 @@ mod edge {
             run("2025-01-10", None).is_empty(),
             "born on the Dagtekening is allowed"
         );
-        assert_eq!(run("2025-01-11", None), BTreeSet::from(["TR134"]));
+        assert_eq!(
+            run("2025-01-11", None),
+            BTreeSet::from(["TR134".to_string()])
+        );
         assert_eq!(
             run("1950-03-01", Some(DatumGebruik::DagEnMaandOnbekend)),
-            BTreeSet::from(["CS139"])
+            BTreeSet::from(["CS139".to_string()])
         );
         assert!(run("1950-01-01", Some(DatumGebruik::DagEnMaandOnbekend)).is_empty());
     }

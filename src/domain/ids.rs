@@ -159,7 +159,9 @@ digit_code!(
 );
 
 /// LDT_Nummer: 0 – 999 999 999 (ToewijzingNummer, BeschikkingNummer).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Nummer(u32);
 

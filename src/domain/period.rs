@@ -3,7 +3,9 @@
 use chrono::{Datelike, NaiveDate};
 
 /// CDT_GeslotenPeriode: Begindatum and Einddatum, both inclusive.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Periode {
     pub begindatum: NaiveDate,
     pub einddatum: NaiveDate,

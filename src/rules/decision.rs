@@ -20,7 +20,9 @@ pub struct StartStopDecision {
 impl StartStopDecision {
     /// The whole message is approved (305/307 are rejected as a whole).
     pub fn approved(&self) -> bool {
-        self.header.is_empty() && self.client.is_empty() && self.products.iter().all(|p| p.is_empty())
+        self.header.is_empty()
+            && self.client.is_empty()
+            && self.products.iter().all(|p| p.is_empty())
     }
 }
 
