@@ -58,6 +58,28 @@ macro_rules! l2 {
     };
 }
 
+macro_rules! l3 {
+    ($id:literal, $code:ident, $text:literal) => {
+        Rule {
+            id: $id,
+            level: Level::CrossMessage,
+            code: RetourCode::$code,
+            text: $text,
+        }
+    };
+}
+
+macro_rules! l4 {
+    ($id:literal, $code:ident, $text:literal) => {
+        Rule {
+            id: $id,
+            level: Level::External,
+            code: RetourCode::$code,
+            text: $text,
+        }
+    };
+}
+
 /// Every rule the product checks.
 pub static RULES: &[Rule] = &[
     // Level 1 placeholder so structure errors can be reported through the same channel.
@@ -111,6 +133,49 @@ pub static RULES: &[Rule] = &[
     l2!("TR342", "Het verschil tussen TotaalIngediendBedrag en TotaalToegekendBedrag komt niet overeen met de som van de afgewezen prestaties (of TotaalToegekendBedrag is niet 0 bij afkeur van de hele declaratie)."),
     l2!("TR358", "TotaalIngediendBedrag is niet gelijk aan de som van de debet- min creditbedragen van alle prestaties."),
     l2!("TR416", "Er is al een debetregel voor dezelfde ProductPeriode, ProductCategorie, ProductCode en ToewijzingNummer in dit bericht."),
+    // ---- Level 3 (cross-message) and level 4 (external sources) ----
+    l3!("TR056", R9056, "De Identificatie van het bericht is al eerder gebruikt voor dit berichttype door deze afzender."),
+    l4!("TR135", R8848, "De Dagtekening van het bericht ligt na de systeemdatum van de gemeente."),
+    l3!("TR019", R9019, "Het product kan via het ToewijzingNummer niet gekoppeld worden aan een toewijzing van deze gemeente aan deze aanbieder."),
+    l3!("TR063", R9063, "Verwijderen (StatusAanlevering 3) is niet mogelijk: er is geen eerdere aanlevering met dezelfde sleutel voor deze cliënt."),
+    l3!("TR382", R9069, "Er is geen actuele start met dezelfde ToewijzingNummer, Product en Begindatum: een stop moet de sleutelgegevens van de start ongewijzigd overnemen."),
+    l3!("TR071", R9071, "De start kan niet worden verwijderd omdat er al een stop voor is ontvangen; verwijder eerst de stop."),
+    l3!("TR074", R9074, "Deze aanlevering (StatusAanlevering 1) is al eerder ontvangen met dezelfde sleutel."),
+    l3!("TR326", R9326, "Er is al een actuele start (niet gestopt en niet verwijderd) voor deze toewijzing."),
+    l3!("TR413", R9413, "Er is al een tijdelijke stop (reden 20) voor deze start; zonder nieuwe start kan alleen een definitieve stop volgen."),
+    l3!("TR414", R9414, "De Einddatum ligt voor de Einddatum van de bestaande stop voor deze start."),
+    l3!("TR415", R9415, "Er is al een definitieve stop voor deze start."),
+    l3!("TR333", R9333, "Het DeclaratieNummer is al eerder gebruikt door deze aanbieder."),
+    l3!("TR318", R8214, "De DeclaratiePeriode ligt voor de laatst ingediende DeclaratiePeriode van deze aanbieder."),
+    l3!("TR338", R9338, "De prestatie kan via het ToewijzingNummer niet gekoppeld worden aan een toegewezen product van deze gemeente aan deze aanbieder."),
+    l3!("TR304", R8187, "De toewijzing hoort niet bij deze cliënt (ander BSN)."),
+    l3!("TR339", R9339, "De ProductCategorie wijkt af van de toegewezen ProductCategorie."),
+    l3!("TR340", R9340, "De ProductCode wijkt af van de toegewezen ProductCode."),
+    l3!("TR341", R9341, "De Eenheid past niet bij de toegewezen Eenheid."),
+    l3!("TR307", R9307, "De ProductPeriode begint voor de Ingangsdatum van de toewijzing."),
+    l3!("TR308", R9308, "De ProductPeriode eindigt na de Einddatum van de toewijzing."),
+    l3!("TR387", R9387, "De ProductPeriode begint niet op de eerste dag van de maand (en de toewijzing begint niet later in die maand)."),
+    l3!("TR388", R9388, "De ProductPeriode eindigt niet op de laatste dag van de maand (en de toewijzing eindigt niet eerder in die maand)."),
+    l3!("TR384", R9384, "Er wordt gedeclareerd op een verwijderde toewijzing (RedenWijziging 13)."),
+    l3!("TR321", R9321, "Het GeleverdVolume is groter dan het toegewezen volume voor deze ProductPeriode."),
+    l3!("TR322", R9322, "Het totaal gedeclareerde volume op deze toewijzing is groter dan het toegewezen totaal."),
+    l3!("TR369", R9369, "Het totaal gedeclareerde bedrag op deze toewijzing past niet binnen het toegewezen Budget."),
+    l3!("TR346", R9346, "Het IngediendBedrag is niet gelijk aan GeleverdVolume maal ProductTarief."),
+    l4!("TR418", R0611, "Het ProductTarief wijkt af van het tarief in het contract (of er is geen contracttarief voor dit product in deze periode)."),
+    l3!("TR314", R8021, "Het ReferentieNummer is al eerder door deze aanbieder aangeleverd."),
+    l3!("TR323", R8017, "Er is geen goedgekeurde debetprestatie bij deze creditprestatie (VorigReferentieNummer)."),
+    l3!("TR389", R9389, "Er is al een goedgekeurde debetprestatie voor dezelfde ProductPeriode, ProductCategorie, ProductCode en ToewijzingNummer die niet is gecrediteerd."),
+    l3!("TR390", R9390, "Deze debetprestatie is al eerder gecrediteerd."),
+    l4!("TR381", RS329, "De ProductCode hoort niet bij de ProductCategorie volgens de gebruikte productcodelijst."),
+    // Local policy, not a rule of the standard: "geen startbericht, geen betaling" as a rejection
+    // (policy `reject`). OP364 forbids this; it is logged as a deviation. Retour code 9069
+    // ("geen actuele start") is the closest the code list offers.
+    Rule {
+        id: "LOKAAL-GEEN-START",
+        level: Level::CrossMessage,
+        code: RetourCode::R9069,
+        text: "Lokaal beleid (afwijking van OP364): geen start ontvangen die de ProductPeriode dekt.",
+    },
 ];
 
 /// Looks up a rule; unknown ids are a programming error caught by the catalogue test.
