@@ -1,12 +1,16 @@
-//! Command line: `iwmo check`, and later the worker and the tools around it.
+//! Command line: `iwmo check`, `process`, `contracts/toewijzingen/productcodes import`,
+//! `policy set`, `holds list`, `signals list`, `replay`, `audit verify`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check;
 use crate::message::ReadOptions;
+use crate::pipeline::{self, Settings};
+use crate::store::{self, Store};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -18,6 +22,14 @@ pub struct Cli {
     /// Maximum message size in bytes (the GGk limit is 25 MB).
     #[arg(long, global = true, env = "IWMO_MAX_BYTES", default_value_t = crate::intake::DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
+
+    /// Database: sqlite://FILE (embedded default, created on first use) or postgres://…
+    #[arg(long, global = true, env = "IWMO_DATABASE_URL", default_value = store::DEFAULT_URL, hide_env_values = true)]
+    pub database: String,
+
+    /// "Today" for the rules (TR135, holds): YYYY-MM-DD; default the system date. For tests and replays.
+    #[arg(long, global = true, env = "IWMO_TODAY")]
+    pub today: Option<NaiveDate>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +45,87 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Process messages against toewijzingen and contracts, store every decision, write answers.
+    Process {
+        /// Files (in the order given), or directories (their *.xml by name).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Directory for the answers (306/308/325); not written when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Contract tariffs.
+    Contracts {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Toewijzingen from a case system (CSV), besides the 301 messages.
+    Toewijzingen {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// The product code list in use (categorie,code); S329 is checked when it is not empty.
+    Productcodes {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Local policy per gemeente.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// Declaration lines held from payment ("geen startbericht, geen betaling").
+    Holds {
+        #[command(subcommand)]
+        action: ListAction,
+    },
+    /// Local signals for auditors (double declarations, lines without start).
+    Signals {
+        #[command(subcommand)]
+        action: ListAction,
+    },
+    /// Re-run the decision on a message on the state as it was, and say whether it is identical.
+    Replay {
+        /// BerichtIdentificatie/Identificatie of the message.
+        identificatie: String,
+    },
+    /// Verify the hash chain over all stored messages.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportAction {
+    /// Import a CSV file.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyAction {
+    /// Set the policy for lines without a covering start: signal, hold (default) or reject
+    /// (reject deviates from OP364 and is logged as such).
+    Set { gemeente: String, policy: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListAction {
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Show full BSNs (default: masked).
+        #[arg(long)]
+        toon_bsn: bool,
+        /// Include released holds.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditAction {
+    Verify,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -41,10 +134,334 @@ pub enum Format {
     Json,
 }
 
+/// The clock: `--today` / `IWMO_TODAY`, else the local date.
+pub fn today(cli_today: Option<NaiveDate>) -> NaiveDate {
+    cli_today.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
 /// Runs the CLI; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    if let Command::Check { paths, format } = &cli.command {
+        return run_check(paths, *format, cli.max_bytes);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("iwmo: kan runtime niet starten: {e}");
+            return 3;
+        }
+    };
+    rt.block_on(run_async(cli))
+}
+
+async fn open(url: &str) -> Option<Store> {
+    match Store::open(url).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!(
+                "iwmo: database {} niet bereikbaar: {e}",
+                store::redact_url(url)
+            );
+            None
+        }
+    }
+}
+
+fn read_text(path: &PathBuf) -> Result<String, i32> {
+    std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("iwmo: kan {} niet lezen: {e}", path.display());
+        2
+    })
+}
+
+async fn run_async(cli: Cli) -> i32 {
+    let today = today(cli.today);
+    let Some(store) = open(&cli.database).await else {
+        return 3;
+    };
     match cli.command {
-        Command::Check { paths, format } => run_check(&paths, format, cli.max_bytes),
+        Command::Check { .. } => 0,
+        Command::Process { paths, out } => {
+            let files = match check::expand(&paths) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("iwmo process: {e}");
+                    return 2;
+                }
+            };
+            let settings = Settings {
+                read: ReadOptions {
+                    max_bytes: cli.max_bytes,
+                },
+                out_dir: out,
+            };
+            let stdout = std::io::stdout();
+            for f in files {
+                let name = f.display().to_string();
+                let bytes = match check::read_file(&f, cli.max_bytes) {
+                    Ok(b) => b,
+                    Err(v) => {
+                        // Too large or unreadable: store what we can and report it as invalid.
+                        let bytes = std::fs::read(&f).unwrap_or_default();
+                        let line = serde_json::json!({"file": name, "kind": null, "afzender": null, "identificatie": null,
+                            "outcome": "invalid", "codes": [], "answer": null,
+                            "error": v.error.map(|e| e.message)});
+                        let _ = bytes;
+                        let _ = writeln!(stdout.lock(), "{line}");
+                        continue;
+                    }
+                };
+                match pipeline::process(&store, &name, &bytes, today, &settings).await {
+                    Ok(o) => {
+                        tracing::info!(file = %o.file, kind = ?o.kind, outcome = %o.outcome, codes = ?o.codes, "verwerkt");
+                        let _ = writeln!(
+                            stdout.lock(),
+                            "{}",
+                            serde_json::to_string(&o).unwrap_or_default()
+                        );
+                    }
+                    Err(e) => {
+                        eprintln!("iwmo process: {name}: opslag mislukt: {e}");
+                        return 3;
+                    }
+                }
+            }
+            0
+        }
+        Command::Contracts {
+            action: ImportAction::Import { file },
+        } => {
+            let text = match read_text(&file) {
+                Ok(t) => t,
+                Err(c) => return c,
+            };
+            match crate::imports::parse_contracts(&text) {
+                Ok(c) => match store
+                    .import_contracts(&file.display().to_string(), &c)
+                    .await
+                {
+                    Ok(n) => {
+                        println!("{n} contractregel(s) geïmporteerd uit {}", file.display());
+                        0
+                    }
+                    Err(e) => {
+                        eprintln!("iwmo: {e}");
+                        3
+                    }
+                },
+                Err(e) => {
+                    eprintln!("iwmo contracts import: {}: {e}", file.display());
+                    1
+                }
+            }
+        }
+        Command::Toewijzingen {
+            action: ImportAction::Import { file },
+        } => {
+            let text = match read_text(&file) {
+                Ok(t) => t,
+                Err(c) => return c,
+            };
+            match crate::imports::parse_toewijzingen(&text) {
+                Ok(t) => match store
+                    .import_toewijzingen(&format!("csv:{}", file.display()), &t)
+                    .await
+                {
+                    Ok(()) => {
+                        println!(
+                            "{} toewijzing(en) geïmporteerd uit {}",
+                            t.len(),
+                            file.display()
+                        );
+                        0
+                    }
+                    Err(e) => {
+                        eprintln!("iwmo: {e}");
+                        3
+                    }
+                },
+                Err(e) => {
+                    eprintln!("iwmo toewijzingen import: {}: {e}", file.display());
+                    1
+                }
+            }
+        }
+        Command::Productcodes {
+            action: ImportAction::Import { file },
+        } => {
+            let text = match read_text(&file) {
+                Ok(t) => t,
+                Err(c) => return c,
+            };
+            match crate::imports::parse_product_codes(&text) {
+                Ok(c) => match store.import_product_codes(&c).await {
+                    Ok(n) => {
+                        println!("{n} productcode(s) geïmporteerd");
+                        0
+                    }
+                    Err(e) => {
+                        eprintln!("iwmo: {e}");
+                        3
+                    }
+                },
+                Err(e) => {
+                    eprintln!("iwmo productcodes import: {}: {e}", file.display());
+                    1
+                }
+            }
+        }
+        Command::Policy {
+            action: PolicyAction::Set { gemeente, policy },
+        } => {
+            let Some(p) = crate::rules::state::StartPolicy::parse(&policy) else {
+                eprintln!("iwmo policy set: beleid moet signal, hold of reject zijn");
+                return 2;
+            };
+            if crate::domain::Gemeentecode::parse(&gemeente).is_err() {
+                eprintln!("iwmo policy set: gemeentecode moet 4 cijfers zijn");
+                return 2;
+            }
+            if p == crate::rules::state::StartPolicy::Reject {
+                tracing::warn!(gemeente = %gemeente, "beleid 'reject' wijkt af van OP364 (geen afkeur op ontbrekende start)");
+                eprintln!("let op: 'reject' wijkt af van OP364; declaratieregels zonder start worden afgekeurd");
+            }
+            match store.set_start_policy(&gemeente, p).await {
+                Ok(()) => {
+                    println!("beleid voor gemeente {gemeente}: {}", p.as_str());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("iwmo: {e}");
+                    3
+                }
+            }
+        }
+        Command::Holds {
+            action:
+                ListAction::List {
+                    format,
+                    toon_bsn,
+                    all,
+                },
+        } => match store.holds(all, toon_bsn).await {
+            Ok(rows) => {
+                match format {
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    ),
+                    Format::Text => {
+                        if rows.is_empty() {
+                            println!("geen vastgehouden declaratieregels");
+                        }
+                        for h in &rows {
+                            println!(
+                                "{} aanbieder {} declaratie {} ref {} cliënt {} toewijzing {} periode {} t/m {} {}: {}",
+                                h.status,
+                                h.aanbieder,
+                                h.declaratie_nummer,
+                                h.referentie_nummer,
+                                h.client,
+                                h.toewijzing_nummer,
+                                h.periode_begin,
+                                h.periode_eind,
+                                crate::domain::Euro(h.bedrag),
+                                h.reden
+                            );
+                        }
+                    }
+                }
+                0
+            }
+            Err(e) => {
+                eprintln!("iwmo: {e}");
+                3
+            }
+        },
+        Command::Signals {
+            action: ListAction::List {
+                format, toon_bsn, ..
+            },
+        } => match store.signals(toon_bsn).await {
+            Ok(rows) => {
+                match format {
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    ),
+                    Format::Text => {
+                        if rows.is_empty() {
+                            println!("geen signalen");
+                        }
+                        for s in &rows {
+                            println!(
+                                "{} aanbieder {} ref {} (andere: {}) cliënt {} toewijzing {} periode {} t/m {}: {}",
+                                s.soort,
+                                s.aanbieder,
+                                s.referentie_nummer,
+                                s.andere_referentie.as_deref().unwrap_or("-"),
+                                s.client,
+                                s.toewijzing_nummer,
+                                s.periode_begin,
+                                s.periode_eind,
+                                s.tekst
+                            );
+                        }
+                    }
+                }
+                0
+            }
+            Err(e) => {
+                eprintln!("iwmo: {e}");
+                3
+            }
+        },
+        Command::Replay { identificatie } => {
+            match crate::replay::replay(&store, &identificatie).await {
+                Ok(reports) if reports.is_empty() => {
+                    eprintln!(
+                        "iwmo replay: geen beslissing gevonden voor Identificatie {identificatie}"
+                    );
+                    1
+                }
+                Ok(reports) => {
+                    let mut all_same = true;
+                    for r in &reports {
+                        println!("{}", r.render());
+                        all_same &= r.identical;
+                    }
+                    if all_same {
+                        0
+                    } else {
+                        1
+                    }
+                }
+                Err(e) => {
+                    eprintln!("iwmo: {e}");
+                    3
+                }
+            }
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => match store.verify_chain().await {
+            Ok(Ok(n)) => {
+                println!("hashketen intact: {n} bericht(en)");
+                0
+            }
+            Ok(Err(id)) => {
+                println!("hashketen verbroken bij bericht {id}");
+                1
+            }
+            Err(e) => {
+                eprintln!("iwmo: {e}");
+                3
+            }
+        },
     }
 }
 

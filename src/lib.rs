@@ -6,9 +6,14 @@
 
 pub mod check;
 pub mod cli;
+pub mod decide;
 pub mod domain;
+pub mod imports;
 pub mod intake;
 pub mod message;
+pub mod pipeline;
+pub mod replay;
 pub mod retour;
 pub mod rules;
+pub mod store;
 pub mod synth;

@@ -3,7 +3,10 @@
 
 pub mod catalogue;
 pub mod decision;
+pub mod declaratie;
+pub mod holds;
 pub mod inmessage;
+pub mod startstop;
 pub mod state;
 
 pub use catalogue::{rule, Level, Rule, RULES};

@@ -1,0 +1,586 @@
+//! One way through the house for one message: intake → message → rules → store (one
+//! transaction) → answer. Used by `iwmo process` (files) and `iwmo serve` (queue, inbox dir).
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::decide::{self, Decided, Input, Snapshot};
+use crate::domain::{DebetCredit, RetourCode};
+use crate::message::{self, Message, ReadError, ReadOptions};
+use crate::retour::RetourMeta;
+use crate::rules::catalogue::RULESET_VERSION;
+use crate::rules::state::Toewijzing;
+use crate::store::apply::{DecisionRecord, Line, MessageRecord, NewClass};
+use crate::store::{Commit, Effects, NewPrestatie, Store, StoreError};
+
+/// The result line of one message (`iwmo process` prints it as JSON).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Outcome {
+    pub file: String,
+    pub kind: Option<String>,
+    pub afzender: Option<String>,
+    pub identificatie: Option<String>,
+    /// accepted | partially-accepted | rejected | invalid | duplicate | registered
+    pub outcome: String,
+    pub codes: Vec<String>,
+    /// Path of the answer written (None when the standard prescribes none).
+    pub answer: Option<String>,
+    /// Why a message is invalid (intake / level 1), in Dutch, without personal data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub message_id: Option<i64>,
+    /// The answer itself (for transports that publish it).
+    #[serde(skip)]
+    pub answer_xml: Option<(String, String, String)>,
+}
+
+/// Settings of the pipeline.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub read: ReadOptions,
+    /// Where answers are written as files (None: only stored).
+    pub out_dir: Option<PathBuf>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn write_answer(
+    out: Option<&Path>,
+    kind: &str,
+    ident: &str,
+    xml: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(dir) = out else { return Ok(None) };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StoreError::Corrupt(format!("kan map {} niet maken: {e}", dir.display())))?;
+    let path = dir.join(format!("{kind}-{ident}.xml"));
+    let tmp = dir.join(format!(".{kind}-{ident}.xml.tmp"));
+    std::fs::write(&tmp, xml)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| {
+            StoreError::Corrupt(format!(
+                "kan antwoord {} niet schrijven: {e}",
+                path.display()
+            ))
+        })?;
+    Ok(Some(path.display().to_string()))
+}
+
+fn error_text(e: &ReadError) -> String {
+    match e {
+        ReadError::Intake(i) => i.to_string(),
+        ReadError::Structure { kind, errors } => {
+            let first: Vec<String> = errors
+                .iter()
+                .take(3)
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect();
+            format!("{kind} voldoet niet aan de XSD: {}", first.join("; "))
+        }
+        ReadError::Convert { kind, error } => format!("{kind}: {error}"),
+    }
+}
+
+/// Processes one message: decides, stores everything in one transaction, writes the answer.
+/// Returns an error only when the store itself fails (then nothing was stored).
+pub async fn process(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Outcome, StoreError> {
+    let sha = sha256_hex(bytes);
+    let parsed = match message::read(bytes, settings.read) {
+        Ok(p) => p,
+        Err(e) => return invalid(store, source, bytes, &sha, &e).await,
+    };
+    let msg = parsed.message;
+    let kind = msg.kind().name();
+    let (afzender, ident) = match msg.identification() {
+        Some((a, i)) => (a, i.clone()),
+        None => {
+            // 315–320: level 1 checked, stored, not processed further yet.
+            let c = store
+                .commit(Commit {
+                    message: MessageRecord {
+                        source: source.to_string(),
+                        sha256: sha,
+                        raw: bytes.to_vec(),
+                        kind: Some(kind.clone()),
+                        afzender: None,
+                        ontvanger: None,
+                        identificatie: None,
+                        dagtekening: None,
+                        outcome: "registered".into(),
+                        error: None,
+                        register_key: false,
+                    },
+                    decision: None,
+                    effects: Effects::None,
+                })
+                .await?;
+            return Ok(Outcome {
+                file: source.to_string(),
+                kind: Some(kind),
+                afzender: None,
+                identificatie: None,
+                outcome: "registered".into(),
+                codes: vec![],
+                answer: None,
+                error: None,
+                message_id: Some(c.message_id),
+                answer_xml: None,
+            });
+        }
+    };
+    let base = Outcome {
+        file: source.to_string(),
+        kind: Some(kind.clone()),
+        afzender: Some(afzender.clone()),
+        identificatie: Some(ident.identificatie.clone()),
+        outcome: String::new(),
+        codes: vec![],
+        answer: None,
+        error: None,
+        message_id: None,
+        answer_xml: None,
+    };
+    if matches!(
+        msg,
+        Message::Wmo306(_) | Message::Wmo308(_) | Message::Wmo325(_)
+    ) {
+        let e = format!("{kind} wordt door de gemeente verstuurd, niet ontvangen");
+        let mut o = invalid_record(store, source, bytes, &sha, Some(&msg), e.clone()).await?;
+        o.error = Some(e);
+        return Ok(o);
+    }
+
+    // The same message again (same sender, kind, Identificatie and bytes): answer the same way.
+    let key = store
+        .inbox_key(&afzender, &kind, &ident.identificatie)
+        .await?;
+    let reused = match &key {
+        Some((mid, s)) if *s == sha => return duplicate(store, *mid, base, settings).await,
+        Some(_) => true,
+        None => false,
+    };
+
+    let snapshot = if decide::needs_state(&msg, today, reused) {
+        match &msg {
+            Message::Wmo305(m) => Snapshot::StartStop(
+                store
+                    .startstop_snapshot(
+                        &m.header.ontvanger,
+                        &m.client.bsn,
+                        &m.client
+                            .producten
+                            .iter()
+                            .filter_map(|p| p.toewijzing_nummer)
+                            .collect::<Vec<_>>(),
+                    )
+                    .await?,
+            ),
+            Message::Wmo307(m) => Snapshot::StartStop(
+                store
+                    .startstop_snapshot(
+                        &m.header.ontvanger,
+                        &m.client.bsn,
+                        &m.client
+                            .producten
+                            .iter()
+                            .filter_map(|p| p.toewijzing_nummer)
+                            .collect::<Vec<_>>(),
+                    )
+                    .await?,
+            ),
+            Message::Wmo323(m) => Snapshot::Declaratie(store.declaratie_snapshot(m).await?),
+            _ => Snapshot::Geen,
+        }
+    } else {
+        Snapshot::Geen
+    };
+    let input = Input {
+        today,
+        identificatie_hergebruikt: reused,
+        snapshot,
+    };
+    let decided = decide::decide(&msg, &input);
+    let effects = effects_of(&msg, &decided, &input, store).await?;
+    let snapshot_json = serde_json::to_string(&input).unwrap_or_default();
+    let answer_builder: Option<crate::store::apply::AnswerBuilder> =
+        decided.answer.clone().map(|a| {
+            let msg = msg.clone();
+            let f: crate::store::apply::AnswerBuilder = Box::new(move |ident: &str| {
+                decide::render(
+                    &msg,
+                    &a,
+                    &RetourMeta {
+                        identificatie: ident.to_string(),
+                        dagtekening: today,
+                    },
+                )
+            });
+            f
+        });
+    let lines = decided
+        .lines
+        .iter()
+        .map(|p| Line {
+            class: p.class,
+            position: p.position,
+            referentie_nummer: p.referentie_nummer.clone(),
+            finding: p.finding.clone(),
+        })
+        .collect();
+    let mut codes: Vec<String> = decided
+        .lines
+        .iter()
+        .map(|l| l.finding.code.code().to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    let committed = store
+        .commit(Commit {
+            message: MessageRecord {
+                source: source.to_string(),
+                sha256: sha,
+                raw: bytes.to_vec(),
+                kind: Some(kind.clone()),
+                afzender: Some(afzender.clone()),
+                ontvanger: recipient(&msg),
+                identificatie: Some(ident.identificatie.clone()),
+                dagtekening: Some(ident.dagtekening.format("%Y-%m-%d").to_string()),
+                outcome: decided.outcome.to_string(),
+                error: None,
+                register_key: !reused,
+            },
+            decision: Some(DecisionRecord {
+                today,
+                ruleset: RULESET_VERSION.to_string(),
+                outcome: decided.outcome.to_string(),
+                codes,
+                lines,
+                snapshot_json,
+                answer: answer_builder,
+            }),
+            effects,
+        })
+        .await?;
+    let mut out = base;
+    out.outcome = decided.outcome.to_string();
+    out.message_id = Some(committed.message_id);
+    if let Some((k, id, xml)) = &committed.answer {
+        out.codes = decide::answer_codes(xml);
+        out.answer = write_answer(settings.out_dir.as_deref(), k, id, xml)?;
+    } else {
+        out.codes = decided
+            .lines
+            .iter()
+            .map(|l| l.finding.code.code().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+    }
+    out.answer_xml = committed.answer;
+    Ok(out)
+}
+
+fn recipient(msg: &Message) -> Option<String> {
+    Some(match msg {
+        Message::Wmo301(m) => m.header.ontvanger.to_string(),
+        Message::Wmo302(m) => m.header.heen.afzender.to_string(),
+        Message::Wmo305(m) => m.header.ontvanger.to_string(),
+        Message::Wmo307(m) => m.header.ontvanger.to_string(),
+        Message::Wmo323(m) => m.header.ontvanger.to_string(),
+        _ => return None,
+    })
+}
+
+async fn invalid(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    sha: &str,
+    e: &ReadError,
+) -> Result<Outcome, StoreError> {
+    let kind = match e {
+        ReadError::Structure { kind, .. } | ReadError::Convert { kind, .. } => Some(kind.name()),
+        ReadError::Intake(_) => None,
+    };
+    let text = error_text(e);
+    let mut o = invalid_record(store, source, bytes, sha, None, text.clone()).await?;
+    o.kind = kind;
+    o.error = Some(text);
+    Ok(o)
+}
+
+/// Stores an invalid message (once per distinct content); no answer (the hub reports it).
+async fn invalid_record(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    sha: &str,
+    msg: Option<&Message>,
+    error: String,
+) -> Result<Outcome, StoreError> {
+    let ident = msg.and_then(|m| m.identification());
+    let message_id = match store.invalid_by_hash(sha).await? {
+        Some((id, _)) => id,
+        None => {
+            store
+                .commit(Commit {
+                    message: MessageRecord {
+                        source: source.to_string(),
+                        sha256: sha.to_string(),
+                        raw: bytes.to_vec(),
+                        kind: msg.map(|m| m.kind().name()),
+                        afzender: ident.as_ref().map(|(a, _)| a.clone()),
+                        ontvanger: msg.and_then(recipient),
+                        identificatie: ident.as_ref().map(|(_, i)| i.identificatie.clone()),
+                        dagtekening: ident
+                            .as_ref()
+                            .map(|(_, i)| i.dagtekening.format("%Y-%m-%d").to_string()),
+                        outcome: "invalid".into(),
+                        error: Some(error),
+                        register_key: false,
+                    },
+                    decision: None,
+                    effects: Effects::None,
+                })
+                .await?
+                .message_id
+        }
+    };
+    Ok(Outcome {
+        file: source.to_string(),
+        kind: msg.map(|m| m.kind().name()),
+        afzender: ident.as_ref().map(|(a, _)| a.clone()),
+        identificatie: ident.as_ref().map(|(_, i)| i.identificatie.clone()),
+        outcome: "invalid".into(),
+        codes: vec![],
+        answer: None,
+        error: None,
+        message_id: Some(message_id),
+        answer_xml: None,
+    })
+}
+
+/// The very same message again: nothing changes; the stored answer is given again.
+async fn duplicate(
+    store: &Store,
+    message_id: i64,
+    mut base: Outcome,
+    settings: &Settings,
+) -> Result<Outcome, StoreError> {
+    base.outcome = "duplicate".into();
+    base.message_id = Some(message_id);
+    if let Some(d) = store.decision(message_id).await? {
+        if let (Some(k), Some(id), Some(xml)) =
+            (&d.answer_kind, &d.answer_identificatie, &d.answer_xml)
+        {
+            base.codes = decide::answer_codes(xml);
+            base.answer = write_answer(settings.out_dir.as_deref(), k, id, xml)?;
+            base.answer_xml = Some((k.clone(), id.clone(), xml.clone()));
+        } else {
+            base.codes = d.codes;
+        }
+    }
+    Ok(base)
+}
+
+/// What an approved decision changes in the stored state.
+async fn effects_of(
+    msg: &Message,
+    d: &Decided,
+    input: &Input,
+    store: &Store,
+) -> Result<Effects, StoreError> {
+    Ok(match msg {
+        Message::Wmo301(m) if d.outcome == "registered" => {
+            let h = &m.header;
+            Effects::Toewijzingen {
+                source: "WMO301".into(),
+                items: m
+                    .client
+                    .toegewezen_producten
+                    .iter()
+                    .map(|p| Toewijzing {
+                        gemeente: h.afzender,
+                        toewijzing_nummer: p.toewijzing_nummer,
+                        bsn: m.client.bsn,
+                        aanbieder: h.ontvanger,
+                        product: p.product.clone(),
+                        toewijzingsdatum: p.toewijzingsdatum,
+                        toewijzingstijd: p.toewijzingstijd,
+                        ingangsdatum: p.ingangsdatum,
+                        einddatum: p.einddatum,
+                        reden_wijziging: p.reden_wijziging,
+                        volume: p.omvang.map(|o| o.volume.get()),
+                        eenheid: p.omvang.map(|o| o.eenheid),
+                        frequentie: p.omvang.map(|o| o.frequentie),
+                        budget: p.budget.map(|b| b.cents()),
+                    })
+                    .collect(),
+            }
+        }
+        Message::Wmo305(m) if d.outcome == "accepted" => {
+            let Snapshot::StartStop(s) = &input.snapshot else {
+                return Ok(Effects::None);
+            };
+            let mut new_starts = Vec::new();
+            let mut deleted_starts = Vec::new();
+            for p in &m.client.producten {
+                match p.status_aanlevering.code() {
+                    "1" => new_starts.push(NewClass {
+                        toewijzing_nummer: p.toewijzing_nummer,
+                        product: p.product.clone(),
+                        begindatum: p.begindatum,
+                        reden_beeindiging: None,
+                        einddatum: None,
+                    }),
+                    _ => deleted_starts.extend(
+                        s.starts
+                            .iter()
+                            .filter(|r| {
+                                r.active
+                                    && r.aanbieder == m.header.afzender
+                                    && r.bsn == m.client.bsn
+                                    && r.toewijzing_nummer == p.toewijzing_nummer
+                                    && r.product == p.product
+                                    && r.begindatum == p.begindatum
+                            })
+                            .map(|r| r.id),
+                    ),
+                }
+            }
+            Effects::StartStop {
+                gemeente: m.header.ontvanger,
+                aanbieder: m.header.afzender,
+                bsn: m.client.bsn,
+                new_starts,
+                deleted_starts,
+                new_stops: vec![],
+                deleted_stops: vec![],
+                policy: store.start_policy(&m.header.ontvanger).await?,
+            }
+        }
+        Message::Wmo307(m) if d.outcome == "accepted" => {
+            let Snapshot::StartStop(s) = &input.snapshot else {
+                return Ok(Effects::None);
+            };
+            let mut new_stops = Vec::new();
+            let mut deleted_stops = Vec::new();
+            for p in &m.client.producten {
+                match p.status_aanlevering.code() {
+                    "1" => new_stops.push(NewClass {
+                        toewijzing_nummer: p.toewijzing_nummer,
+                        product: p.product.clone(),
+                        begindatum: p.begindatum,
+                        reden_beeindiging: Some(p.reden_beeindiging),
+                        einddatum: Some(p.einddatum),
+                    }),
+                    _ => deleted_stops.extend(
+                        s.stops
+                            .iter()
+                            .filter(|r| {
+                                r.active
+                                    && r.aanbieder == m.header.afzender
+                                    && r.bsn == m.client.bsn
+                                    && r.toewijzing_nummer == p.toewijzing_nummer
+                                    && r.product == p.product
+                                    && r.begindatum == p.begindatum
+                                    && r.reden_beeindiging == p.reden_beeindiging
+                                    && r.einddatum == p.einddatum
+                            })
+                            .map(|r| r.id),
+                    ),
+                }
+            }
+            Effects::StartStop {
+                gemeente: m.header.ontvanger,
+                aanbieder: m.header.afzender,
+                bsn: m.client.bsn,
+                new_starts: vec![],
+                deleted_starts: vec![],
+                new_stops,
+                deleted_stops,
+                policy: store.start_policy(&m.header.ontvanger).await?,
+            }
+        }
+        Message::Wmo323(m) => {
+            let Some(dd) = &d.declaratie else {
+                return Ok(Effects::None);
+            };
+            if !dd.declaratie.is_empty() || !d.lines.iter().all(|l| l.class == "prestatie") {
+                // Declaration-level or header rejection: the declaration counts as not processed.
+                return Ok(Effects::None);
+            }
+            let mut prestaties = Vec::new();
+            let mut regel = 0i64;
+            let mut toegekend = 0i64;
+            for (ci, c) in m.declaratie.clienten.iter().enumerate() {
+                for (pi, p) in c.prestaties.iter().enumerate() {
+                    let pd = dd
+                        .prestaties
+                        .get(ci)
+                        .and_then(|v| v.get(pi))
+                        .cloned()
+                        .unwrap_or_default();
+                    if pd.approved() {
+                        toegekend = toegekend.saturating_add(p.ingediend_bedrag.signed());
+                    }
+                    prestaties.push(NewPrestatie {
+                        regel,
+                        bsn: c.bsn,
+                        referentie_nummer: p.product_referentie.referentie_nummer.clone(),
+                        vorig_referentie_nummer: p
+                            .product_referentie
+                            .vorig_referentie_nummer
+                            .clone(),
+                        toewijzing_nummer: p.toewijzing_nummer,
+                        product_categorie: p.product_categorie,
+                        product_code: p.product_code.to_string(),
+                        periode: p.product_periode,
+                        geleverd_volume: p.geleverd_volume.get(),
+                        eenheid: p.eenheid,
+                        product_tarief: p.product_tarief.map(|t| t.cents()),
+                        bedrag: p.ingediend_bedrag.signed(),
+                        debet_credit: p.ingediend_bedrag.debet_credit,
+                        approved: pd.approved(),
+                        codes: pd
+                            .codes()
+                            .iter()
+                            .map(|c: &RetourCode| c.code().to_string())
+                            .collect(),
+                        hold: if pd.approved()
+                            && p.ingediend_bedrag.debet_credit == DebetCredit::Debet
+                        {
+                            pd.hold.clone()
+                        } else {
+                            None
+                        },
+                        signals: pd.signals.clone(),
+                    });
+                    regel += 1;
+                }
+            }
+            Effects::Declaratie {
+                gemeente: m.header.ontvanger,
+                aanbieder: m.header.afzender,
+                declaratie_nummer: m.declaratie.declaratie_nummer.clone(),
+                periode: m.declaratie.declaratie_periode,
+                totaal_ingediend: m.declaratie.totaal_ingediend_bedrag.signed(),
+                totaal_toegekend: toegekend,
+                prestaties,
+            }
+        }
+        _ => Effects::None,
+    })
+}

@@ -1,0 +1,291 @@
+//! Read models and small writes for the tools around the worker: inbox lookups, stored
+//! decisions (replay), holds, signals, contracts, policies.
+
+use serde::Serialize;
+
+use super::rows::ymd;
+use super::{get_i64, get_opt_i64, get_opt_str, get_str, Result, Store};
+use crate::rules::state::{Contract, StartPolicy};
+
+#[derive(Debug, Clone)]
+pub struct StoredDecision {
+    pub message_id: i64,
+    pub outcome: String,
+    pub codes: Vec<String>,
+    pub today: String,
+    pub ruleset: String,
+    pub findings_json: String,
+    pub snapshot_json: String,
+    pub answer_kind: Option<String>,
+    pub answer_identificatie: Option<String>,
+    pub answer_xml: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldRow {
+    pub hold_id: i64,
+    pub status: String,
+    pub gemeente: String,
+    pub aanbieder: String,
+    pub declaratie_nummer: String,
+    pub referentie_nummer: String,
+    /// Masked unless asked for (`--toon-bsn`).
+    pub client: String,
+    pub toewijzing_nummer: i64,
+    pub periode_begin: String,
+    pub periode_eind: String,
+    /// Signed cents.
+    pub bedrag: i64,
+    pub reden: String,
+    pub sinds: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignalRow {
+    pub signal_id: i64,
+    pub soort: String,
+    pub gemeente: String,
+    pub aanbieder: String,
+    pub referentie_nummer: String,
+    pub andere_referentie: Option<String>,
+    pub client: String,
+    pub toewijzing_nummer: i64,
+    pub periode_begin: String,
+    pub periode_eind: String,
+    pub bedrag: i64,
+    pub tekst: String,
+    pub sinds: String,
+}
+
+fn mask(bsn: &str, show: bool) -> String {
+    if show || bsn.len() < 3 {
+        bsn.to_string()
+    } else {
+        format!("******{}", &bsn[bsn.len() - 3..])
+    }
+}
+
+impl Store {
+    /// The first message with this (Afzender, kind, Identificatie): (message id, payload hash).
+    pub async fn inbox_key(
+        &self,
+        afzender: &str,
+        kind: &str,
+        identificatie: &str,
+    ) -> Result<Option<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT message_id, payload_sha256 FROM inbox_keys WHERE afzender = $1 AND kind = $2 AND identificatie = $3",
+        )
+        .bind(afzender.to_string())
+        .bind(kind.to_string())
+        .bind(identificatie.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// An earlier message with exactly these bytes that was refused at intake or level 1.
+    pub async fn invalid_by_hash(&self, sha: &str) -> Result<Option<(i64, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, error FROM messages WHERE payload_sha256 = $1 AND outcome = 'invalid' ORDER BY id LIMIT 1",
+        )
+        .bind(sha.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn decision(&self, message_id: i64) -> Result<Option<StoredDecision>> {
+        let row = sqlx::query(
+            "SELECT message_id, outcome, codes, today, ruleset, findings_json, snapshot_json, answer_kind, \
+             answer_identificatie, answer_xml FROM decisions WHERE message_id = $1",
+        )
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let codes = get_str(&r, "codes")?;
+        Ok(Some(StoredDecision {
+            message_id: get_i64(&r, "message_id")?,
+            outcome: get_str(&r, "outcome")?,
+            codes: codes
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            today: get_str(&r, "today")?,
+            ruleset: get_str(&r, "ruleset")?,
+            findings_json: get_str(&r, "findings_json")?,
+            snapshot_json: get_str(&r, "snapshot_json")?,
+            answer_kind: get_opt_str(&r, "answer_kind")?,
+            answer_identificatie: get_opt_str(&r, "answer_identificatie")?,
+            answer_xml: get_opt_str(&r, "answer_xml")?,
+        }))
+    }
+
+    /// Messages with this Identificatie that have a decision: (message id, kind, afzender, raw, source).
+    pub async fn messages_by_identificatie(
+        &self,
+        identificatie: &str,
+    ) -> Result<Vec<(i64, String, String, Vec<u8>, String)>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.kind, m.afzender, m.raw, m.source FROM messages m JOIN decisions d ON d.message_id = m.id \
+             WHERE m.identificatie = $1 ORDER BY m.id",
+        )
+        .bind(identificatie.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                use sqlx::Row;
+                Ok((
+                    get_i64(r, "id")?,
+                    get_opt_str(r, "kind")?.unwrap_or_default(),
+                    get_opt_str(r, "afzender")?.unwrap_or_default(),
+                    r.try_get::<Vec<u8>, _>("raw")?,
+                    get_str(r, "source")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Held Prestaties (status `held`), or all hold rows with `all`.
+    pub async fn holds(&self, all: bool, show_bsn: bool) -> Result<Vec<HoldRow>> {
+        let rows = sqlx::query(
+            "SELECT h.id AS hold_id, h.status, h.reden, h.changed_at, p.gemeente, p.aanbieder, d.declaratie_nummer, \
+             p.referentie_nummer, p.bsn, p.toewijzing_nummer, p.periode_begin, p.periode_eind, p.bedrag \
+             FROM holds h JOIN prestaties p ON p.id = h.prestatie_id JOIN declaraties d ON d.id = p.declaratie_id \
+             WHERE ($1 = 1 OR h.status = 'held') ORDER BY p.aanbieder, p.periode_begin, p.referentie_nummer",
+        )
+        .bind(i64::from(all))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HoldRow {
+                    hold_id: get_i64(r, "hold_id")?,
+                    status: get_str(r, "status")?,
+                    gemeente: get_str(r, "gemeente")?,
+                    aanbieder: get_str(r, "aanbieder")?,
+                    declaratie_nummer: get_str(r, "declaratie_nummer")?,
+                    referentie_nummer: get_str(r, "referentie_nummer")?,
+                    client: mask(&get_str(r, "bsn")?, show_bsn),
+                    toewijzing_nummer: get_i64(r, "toewijzing_nummer")?,
+                    periode_begin: get_str(r, "periode_begin")?,
+                    periode_eind: get_str(r, "periode_eind")?,
+                    bedrag: get_i64(r, "bedrag")?,
+                    reden: get_str(r, "reden")?,
+                    sinds: get_str(r, "changed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn signals(&self, show_bsn: bool) -> Result<Vec<SignalRow>> {
+        let rows = sqlx::query(
+            "SELECT s.id AS signal_id, s.soort, s.andere_referentie, s.tekst, s.created_at, p.gemeente, p.aanbieder, \
+             p.referentie_nummer, p.bsn, p.toewijzing_nummer, p.periode_begin, p.periode_eind, p.bedrag \
+             FROM signals s JOIN prestaties p ON p.id = s.prestatie_id ORDER BY s.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SignalRow {
+                    signal_id: get_i64(r, "signal_id")?,
+                    soort: get_str(r, "soort")?,
+                    gemeente: get_str(r, "gemeente")?,
+                    aanbieder: get_str(r, "aanbieder")?,
+                    referentie_nummer: get_str(r, "referentie_nummer")?,
+                    andere_referentie: get_opt_str(r, "andere_referentie")?,
+                    client: mask(&get_str(r, "bsn")?, show_bsn),
+                    toewijzing_nummer: get_i64(r, "toewijzing_nummer")?,
+                    periode_begin: get_str(r, "periode_begin")?,
+                    periode_eind: get_str(r, "periode_eind")?,
+                    bedrag: get_i64(r, "bedrag")?,
+                    tekst: get_str(r, "tekst")?,
+                    sinds: get_str(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds or updates contract tariffs (key: aanbieder, gemeente, product, eenheid, ingangsdatum).
+    pub async fn import_contracts(&self, source: &str, contracts: &[Contract]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let ts = chrono::Utc::now().to_rfc3339();
+        for c in contracts {
+            sqlx::query(
+                "INSERT INTO contracts (aanbieder, gemeente, product_categorie, product_code, eenheid, tarief, ingangsdatum, \
+                 einddatum, imported_at, source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+                 ON CONFLICT (aanbieder, gemeente, product_categorie, product_code, eenheid, ingangsdatum) \
+                 DO UPDATE SET tarief = excluded.tarief, einddatum = excluded.einddatum, imported_at = excluded.imported_at, \
+                 source = excluded.source",
+            )
+            .bind(c.aanbieder.to_string())
+            .bind(c.gemeente.to_string())
+            .bind(c.product_categorie.code().to_string())
+            .bind(c.product_code.to_string())
+            .bind(c.eenheid.code().to_string())
+            .bind(c.tarief.min(i64::MAX as u64) as i64)
+            .bind(ymd(&c.ingangsdatum))
+            .bind(c.einddatum.map(|d| ymd(&d)))
+            .bind(ts.clone())
+            .bind(source.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(contracts.len())
+    }
+
+    pub async fn import_product_codes(&self, codes: &[(String, String)]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        for (c, p) in codes {
+            sqlx::query(
+                "INSERT INTO product_codes (product_categorie, product_code) VALUES ($1,$2) ON CONFLICT DO NOTHING",
+            )
+            .bind(c.clone())
+            .bind(p.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(codes.len())
+    }
+
+    pub async fn set_start_policy(&self, gemeente: &str, policy: StartPolicy) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO policies (gemeente, start_policy, changed_at) VALUES ($1,$2,$3) \
+             ON CONFLICT (gemeente) DO UPDATE SET start_policy = excluded.start_policy, changed_at = excluded.changed_at",
+        )
+        .bind(gemeente.to_string())
+        .bind(policy.as_str().to_string())
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Verifies the hash chain over all messages; returns the number checked or the first broken id.
+    pub async fn verify_chain(&self) -> Result<std::result::Result<usize, i64>> {
+        use sha2::{Digest, Sha256};
+        let rows = sqlx::query(
+            "SELECT id, payload_sha256, prev_hash, chain_hash FROM messages ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = "0".repeat(64);
+        for r in &rows {
+            let id = get_i64(r, "id")?;
+            let sha = get_str(r, "payload_sha256")?;
+            let p = get_str(r, "prev_hash")?;
+            let c = get_str(r, "chain_hash")?;
+            let expect = hex::encode(Sha256::digest(format!("{prev}{sha}").as_bytes()));
+            if p != prev || c != expect {
+                return Ok(Err(id));
+            }
+            prev = c;
+        }
+        let _ = get_opt_i64;
+        Ok(Ok(rows.len()))
+    }
+}

@@ -1,0 +1,251 @@
+//! Loading what the rules need for one message (the snapshot), in as few queries as possible.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sqlx::any::AnyRow;
+use sqlx::AssertSqlSafe;
+
+use super::rows::{self, PRESTATIE_COLS, START_COLS, STOP_COLS, TOEWIJZING_COLS};
+use super::{in_list, Result, Store, CHUNK};
+use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
+use crate::message::Wmo323;
+use crate::rules::state::*;
+
+impl Store {
+    /// Runs `SELECT … WHERE <fixed> AND <col> IN (…)` over `values` in chunks.
+    async fn select_in(
+        &self,
+        sql_prefix: &str,
+        fixed: &[String],
+        values: &[String],
+        int_values: bool,
+    ) -> Result<Vec<AnyRow>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(CHUNK) {
+            let sql = format!(
+                "{sql_prefix} IN ({})",
+                in_list(fixed.len() + 1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for f in fixed {
+                q = q.bind(f.clone());
+            }
+            for v in chunk {
+                q = if int_values {
+                    q.bind(v.parse::<i64>().unwrap_or(-1))
+                } else {
+                    q.bind(v.clone())
+                };
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn toewijzingen(
+        &self,
+        gemeente: &Gemeentecode,
+        nummers: &[ToewijzingNummer],
+    ) -> Result<Vec<Toewijzing>> {
+        let set: BTreeSet<u32> = nummers.iter().map(|n| n.get()).collect();
+        let values: Vec<String> = set.iter().map(|n| n.to_string()).collect();
+        let rows = self
+            .select_in(
+                &format!("SELECT {TOEWIJZING_COLS} FROM toewijzingen WHERE gemeente = $1 AND toewijzing_nummer"),
+                &[gemeente.to_string()],
+                &values,
+                true,
+            )
+            .await?;
+        rows.iter().map(rows::toewijzing).collect()
+    }
+
+    async fn starts_stops(
+        &self,
+        gemeente: &Gemeentecode,
+        bsns: &[String],
+    ) -> Result<(Vec<StartRow>, Vec<StopRow>)> {
+        let starts = self
+            .select_in(
+                &format!("SELECT {START_COLS} FROM starts WHERE gemeente = $1 AND bsn"),
+                &[gemeente.to_string()],
+                bsns,
+                false,
+            )
+            .await?
+            .iter()
+            .map(rows::start)
+            .collect::<Result<Vec<_>>>()?;
+        let stops = self
+            .select_in(
+                &format!("SELECT {STOP_COLS} FROM stops WHERE gemeente = $1 AND bsn"),
+                &[gemeente.to_string()],
+                bsns,
+                false,
+            )
+            .await?
+            .iter()
+            .map(rows::stop)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((starts, stops))
+    }
+
+    /// Snapshot for a 305/307: the toewijzingen named, and all starts/stops of this client.
+    pub async fn startstop_snapshot(
+        &self,
+        gemeente: &Gemeentecode,
+        bsn: &Bsn,
+        nummers: &[ToewijzingNummer],
+    ) -> Result<StartStopSnapshot> {
+        let toewijzingen = self.toewijzingen(gemeente, nummers).await?;
+        let (starts, stops) = self
+            .starts_stops(gemeente, &[bsn.expose().to_string()])
+            .await?;
+        Ok(StartStopSnapshot {
+            toewijzingen,
+            starts,
+            stops,
+        })
+    }
+
+    pub async fn start_policy(&self, gemeente: &Gemeentecode) -> Result<StartPolicy> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT start_policy FROM policies WHERE gemeente = $1")
+                .bind(gemeente.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row
+            .and_then(|(p,)| StartPolicy::parse(&p))
+            .unwrap_or_default())
+    }
+
+    /// Snapshot for a 323 (see [`DeclaratieSnapshot`] for what is in it).
+    pub async fn declaratie_snapshot(&self, m: &Wmo323) -> Result<DeclaratieSnapshot> {
+        let aanbieder: AgbCode = m.header.afzender;
+        let gemeente: Gemeentecode = m.header.ontvanger;
+        let d = &m.declaratie;
+        let used: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM declaraties WHERE aanbieder = $1 AND declaratie_nummer = $2",
+        )
+        .bind(aanbieder.to_string())
+        .bind(d.declaratie_nummer.clone())
+        .fetch_optional(&self.pool)
+        .await?;
+        let last: Option<(String, String)> = sqlx::query_as(
+            "SELECT periode_begin, periode_eind FROM declaraties WHERE aanbieder = $1 AND gemeente = $2 \
+             ORDER BY periode_begin DESC LIMIT 1",
+        )
+        .bind(aanbieder.to_string())
+        .bind(gemeente.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let laatste_declaratie_periode = match last {
+            Some((b, e)) => Some(crate::domain::Periode {
+                begindatum: rows::date(&b)?,
+                einddatum: rows::date(&e)?,
+            }),
+            None => None,
+        };
+
+        let mut nummers: Vec<ToewijzingNummer> = Vec::new();
+        let mut refs: BTreeSet<String> = BTreeSet::new();
+        let mut bsns: BTreeSet<String> = BTreeSet::new();
+        for (c, p) in m.prestaties() {
+            nummers.push(p.toewijzing_nummer);
+            refs.insert(p.product_referentie.referentie_nummer.clone());
+            if let Some(v) = &p.product_referentie.vorig_referentie_nummer {
+                refs.insert(v.clone());
+            }
+            bsns.insert(c.bsn.expose().to_string());
+        }
+        nummers.sort();
+        nummers.dedup();
+        let toewijzingen = self.toewijzingen(&gemeente, &nummers).await?;
+
+        // Earlier lines: by reference (this aanbieder), by toewijzing (this gemeente), by client.
+        let mut by_id: HashMap<i64, EarlierPrestatie> = HashMap::new();
+        let refs: Vec<String> = refs.into_iter().collect();
+        for r in self
+            .select_in(
+                &format!("SELECT {PRESTATIE_COLS} FROM prestaties WHERE aanbieder = $1 AND referentie_nummer"),
+                &[aanbieder.to_string()],
+                &refs,
+                false,
+            )
+            .await?
+        {
+            let p = rows::prestatie(&r)?;
+            by_id.insert(p.id, p);
+        }
+        let nrs: Vec<String> = nummers.iter().map(|n| n.get().to_string()).collect();
+        for r in self
+            .select_in(
+                &format!("SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND toewijzing_nummer"),
+                &[gemeente.to_string()],
+                &nrs,
+                true,
+            )
+            .await?
+        {
+            let p = rows::prestatie(&r)?;
+            by_id.insert(p.id, p);
+        }
+        let bsns: Vec<String> = bsns.into_iter().collect();
+        for r in self
+            .select_in(
+                &format!(
+                    "SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND approved = 1 \
+                     AND debet_credit = 'D' AND gecrediteerd_door IS NULL AND bsn"
+                ),
+                &[gemeente.to_string()],
+                &bsns,
+                false,
+            )
+            .await?
+        {
+            let p = rows::prestatie(&r)?;
+            by_id.insert(p.id, p);
+        }
+        let mut earlier: Vec<EarlierPrestatie> = by_id.into_values().collect();
+        earlier.sort_by_key(|p| p.id);
+
+        let contracts = sqlx::query(
+            "SELECT aanbieder, gemeente, product_categorie, product_code, eenheid, tarief, ingangsdatum, einddatum \
+             FROM contracts WHERE aanbieder = $1 AND gemeente = $2",
+        )
+        .bind(aanbieder.to_string())
+        .bind(gemeente.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::contract)
+        .collect::<Result<Vec<_>>>()?;
+
+        let product_codes = sqlx::query_as::<_, (String, String)>(
+            "SELECT product_categorie, product_code FROM product_codes",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .filter_map(|(c, p)| {
+            Some((
+                crate::domain::ProductCategorie::parse(&c).ok()?,
+                crate::message::ProductCode::parse(&p).ok()?,
+            ))
+        })
+        .collect();
+
+        let (starts, stops) = self.starts_stops(&gemeente, &bsns).await?;
+        Ok(DeclaratieSnapshot {
+            declaratie_nummer_gebruikt: used.is_some(),
+            laatste_declaratie_periode,
+            toewijzingen,
+            earlier,
+            contracts,
+            product_codes,
+            starts,
+            stops,
+            policy: self.start_policy(&gemeente).await?,
+        })
+    }
+}
