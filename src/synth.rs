@@ -21,15 +21,32 @@ pub fn bsn(n: u32) -> String {
 /// A WMO323 with `n` Prestaties (10 per client), all valid at levels 1 and 2: January 2025,
 /// begeleiding 02A01, 4 hours × €68.50 each, every Prestatie on its own toewijzing.
 pub fn wmo323(n: usize, identificatie: &str, declaratie_nummer: &str) -> String {
+    wmo323_in(n, identificatie, declaratie_nummer, 2025, 1, 100_000)
+}
+
+/// Client index of toewijzing `nr` in the synthetic data: toewijzingen come in groups of 10 per
+/// client, numbered from 100 000 (so toewijzing 100 000 + k belongs to client k / 10).
+pub fn client_of(nr: u32) -> u32 {
+    nr.saturating_sub(100_000) / 10
+}
+
+/// Like [`wmo323`], for month `year`-`month` and Prestaties on toewijzingen from `first_toewijzing`
+/// on (client of each: [`client_of`]); Dagtekening is the 5th of the next month.
+pub fn wmo323_in(n: usize, identificatie: &str, declaratie_nummer: &str, year: i32, month: u32, first_toewijzing: u32) -> String {
+    let first = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
+    let last = crate::domain::last_day_of_month(first);
+    let dag = last + chrono::Days::new(5);
+    let (b, e, dt) = (first.format("%Y-%m-%d"), last.format("%Y-%m-%d"), dag.format("%Y-%m-%d"));
     let per_client = 10;
     let mut body = String::with_capacity(n * 1100 + 2000);
     let clients = n.div_ceil(per_client);
     let mut made = 0;
-    for c in 0..clients {
+    for _ in 0..clients {
+        let nr0 = first_toewijzing + made as u32;
         let _ = write!(
             body,
             "      <wmo323:Client>\n        <wmo323:Bsn>{}</wmo323:Bsn>\n        <wmo323:Prestaties>\n",
-            bsn(c as u32)
+            bsn(client_of(nr0))
         );
         for _ in 0..per_client.min(n - made) {
             let _ = write!(
@@ -42,8 +59,8 @@ pub fn wmo323(n: usize, identificatie: &str, declaratie_nummer: &str) -> String 
             <wmo323:ProductCategorie>02</wmo323:ProductCategorie>
             <wmo323:ProductCode>02A01</wmo323:ProductCode>
             <wmo323:ProductPeriode>
-              <iwmo:Begindatum>2025-01-01</iwmo:Begindatum>
-              <iwmo:Einddatum>2025-01-31</iwmo:Einddatum>
+              <iwmo:Begindatum>{b}</iwmo:Begindatum>
+              <iwmo:Einddatum>{e}</iwmo:Einddatum>
             </wmo323:ProductPeriode>
             <wmo323:GeleverdVolume>4</wmo323:GeleverdVolume>
             <wmo323:Eenheid>04</wmo323:Eenheid>
@@ -54,7 +71,7 @@ pub fn wmo323(n: usize, identificatie: &str, declaratie_nummer: &str) -> String 
             </wmo323:IngediendBedrag>
           </wmo323:Prestatie>
 ",
-                100_000 + made
+                first_toewijzing as usize + made
             );
             made += 1;
         }
@@ -72,7 +89,7 @@ pub fn wmo323(n: usize, identificatie: &str, declaratie_nummer: &str) -> String 
     <wmo323:Ontvanger>0344</wmo323:Ontvanger>
     <wmo323:BerichtIdentificatie>
       <iwmo:Identificatie>{identificatie}</iwmo:Identificatie>
-      <iwmo:Dagtekening>2025-02-05</iwmo:Dagtekening>
+      <iwmo:Dagtekening>{dt}</iwmo:Dagtekening>
     </wmo323:BerichtIdentificatie>
     <wmo323:XsdVersie>
       <iwmo:BasisschemaXsdVersie>1.0.0</iwmo:BasisschemaXsdVersie>
@@ -82,10 +99,10 @@ pub fn wmo323(n: usize, identificatie: &str, declaratie_nummer: &str) -> String 
   <wmo323:Declaratie>
     <wmo323:DeclaratieNummer>{declaratie_nummer}</wmo323:DeclaratieNummer>
     <wmo323:DeclaratiePeriode>
-      <iwmo:Begindatum>2025-01-01</iwmo:Begindatum>
-      <iwmo:Einddatum>2025-01-31</iwmo:Einddatum>
+      <iwmo:Begindatum>{b}</iwmo:Begindatum>
+      <iwmo:Einddatum>{e}</iwmo:Einddatum>
     </wmo323:DeclaratiePeriode>
-    <wmo323:DeclaratieDagtekening>2025-02-05</wmo323:DeclaratieDagtekening>
+    <wmo323:DeclaratieDagtekening>{dt}</wmo323:DeclaratieDagtekening>
     <wmo323:TotaalIngediendBedrag>
       <iwmo:TotaalBedrag>{total}</iwmo:TotaalBedrag>
       <iwmo:DebetCredit>D</iwmo:DebetCredit>
@@ -98,10 +115,67 @@ pub fn wmo323(n: usize, identificatie: &str, declaratie_nummer: &str) -> String 
     )
 }
 
+/// A WMO305 starting toewijzing `nr` (of client [`client_of`]) on `begindatum`.
+pub fn wmo305(identificatie: &str, nr: u32, begindatum: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<wmo305:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema" xmlns:wmo305="http://www.istandaarden.nl/iwmo/3_2/wmo305/schema">
+  <wmo305:Header>
+    <wmo305:BerichtCode>418</wmo305:BerichtCode>
+    <wmo305:BerichtVersie>3</wmo305:BerichtVersie>
+    <wmo305:BerichtSubversie>2</wmo305:BerichtSubversie>
+    <wmo305:Afzender>87654321</wmo305:Afzender>
+    <wmo305:Ontvanger>0344</wmo305:Ontvanger>
+    <wmo305:BerichtIdentificatie>
+      <iwmo:Identificatie>{identificatie}</iwmo:Identificatie>
+      <iwmo:Dagtekening>2025-01-10</iwmo:Dagtekening>
+    </wmo305:BerichtIdentificatie>
+    <wmo305:XsdVersie>
+      <iwmo:BasisschemaXsdVersie>1.0.0</iwmo:BasisschemaXsdVersie>
+      <iwmo:BerichtXsdVersie>1.0.0</iwmo:BerichtXsdVersie>
+    </wmo305:XsdVersie>
+  </wmo305:Header>
+  <wmo305:Client>
+    <wmo305:Bsn>{}</wmo305:Bsn>
+    <wmo305:Geboortedatum>
+      <iwmo:Datum>1950-01-01</iwmo:Datum>
+    </wmo305:Geboortedatum>
+    <wmo305:Geslacht>2</wmo305:Geslacht>
+    <wmo305:Naam>
+      <iwmo:Geslachtsnaam>
+        <iwmo:Achternaam>Test</iwmo:Achternaam>
+      </iwmo:Geslachtsnaam>
+    </wmo305:Naam>
+    <wmo305:StartProducten>
+      <wmo305:StartProduct>
+        <wmo305:ToewijzingNummer>{nr}</wmo305:ToewijzingNummer>
+        <wmo305:Product>
+          <iwmo:Categorie>02</iwmo:Categorie>
+          <iwmo:Code>02A01</iwmo:Code>
+        </wmo305:Product>
+        <wmo305:Begindatum>{begindatum}</wmo305:Begindatum>
+        <wmo305:StatusAanlevering>1</wmo305:StatusAanlevering>
+      </wmo305:StartProduct>
+    </wmo305:StartProducten>
+  </wmo305:Client>
+</wmo305:Bericht>
+"#,
+        bsn(client_of(nr))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Bsn;
+
+    #[test]
+    fn synthetic_messages_are_valid() {
+        for x in [wmo323_in(25, "A1", "D1", 2025, 3, 100_000), wmo305("S1", 100_005, "2025-01-06")] {
+            let p = crate::message::read(x.as_bytes(), Default::default()).unwrap();
+            assert!(crate::rules::inmessage::check(&p.message).is_empty(), "{x}");
+        }
+    }
 
     #[test]
     fn bsns_pass_the_elfproef() {

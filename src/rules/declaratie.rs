@@ -89,12 +89,11 @@ pub fn check_323(m: &Wmo323, snap: &DeclaratieSnapshot) -> DeclaratieDecision {
                 if p.is_credit() != credits {
                     continue;
                 }
-                let path = format!(
-                    "{DECLARATIE}/Clienten/Client{}/Prestaties/Prestatie{}",
-                    idx(ci, n_clients),
-                    idx(pi, n)
-                );
-                let out = ctx.check_line(&c.bsn, p, path);
+                let place = Place {
+                    client: (ci, n_clients),
+                    prestatie: (pi, n),
+                };
+                let out = ctx.check_line(&c.bsn, p, place);
                 if let Some(slot) = decision.prestaties.get_mut(ci).and_then(|v| v.get_mut(pi)) {
                     *slot = out;
                 }
@@ -140,6 +139,9 @@ struct Declared<'a> {
 
 type Tr389Key<'a> = (ToewijzingNummer, ProductCategorie, &'a ProductCode, Periode);
 
+/// Starts and stops of one client on one toewijzing.
+type StartsStops<'a> = (Vec<&'a StartRow>, Vec<&'a StopRow>);
+
 struct Ctx<'a> {
     aanbieder: AgbCode,
     gemeente: Gemeentecode,
@@ -159,7 +161,7 @@ struct Ctx<'a> {
     declared: HashMap<(Bsn, ProductCategorie), Vec<Declared<'a>>>,
     contracts: HashMap<(ProductCategorie, &'a ProductCode, Eenheid), Vec<&'a Contract>>,
     product_codes: HashSet<(ProductCategorie, &'a str)>,
-    starts: HashMap<(Bsn, ToewijzingNummer), (Vec<&'a StartRow>, Vec<&'a StopRow>)>,
+    starts: HashMap<(Bsn, ToewijzingNummer), StartsStops<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -211,12 +213,25 @@ impl<'a> Ctx<'a> {
             }
         }
 
+        // Debits of other aanbieders cancelled by an approved credit (for the signals).
+        let credited_elsewhere: HashSet<(AgbCode, &str)> = snap
+            .earlier
+            .iter()
+            .filter(|e| {
+                e.aanbieder != aanbieder && e.approved && e.debet_credit == DebetCredit::Credit
+            })
+            .filter_map(|e| Some((e.aanbieder, e.vorig_referentie_nummer.as_deref()?)))
+            .collect();
+
         let mut tr389: HashMap<Tr389Key<'a>, Vec<&str>> = HashMap::new();
         let mut declared: HashMap<(Bsn, ProductCategorie), Vec<Declared>> = HashMap::new();
         for e in snap.earlier.iter().filter(|e| {
             e.approved && e.debet_credit == DebetCredit::Debet && e.gecrediteerd_door.is_none()
         }) {
             let r = e.referentie_nummer.as_str();
+            if e.aanbieder != aanbieder && credited_elsewhere.contains(&(e.aanbieder, r)) {
+                continue;
+            }
             if e.aanbieder == aanbieder {
                 if credited.contains_key(r) {
                     continue;
@@ -260,7 +275,7 @@ impl<'a> Ctx<'a> {
             .map(|(c, p)| (*c, p.as_str()))
             .collect();
 
-        let mut starts: HashMap<_, (Vec<&StartRow>, Vec<&StopRow>)> = HashMap::new();
+        let mut starts: HashMap<_, StartsStops> = HashMap::new();
         for s in &snap.starts {
             if let Some(t) = s.toewijzing_nummer {
                 starts.entry((s.bsn, t)).or_default().0.push(s);
@@ -292,9 +307,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// Assesses one Prestatie and records its effect on the state.
-    fn check_line(&mut self, bsn: &Bsn, p: &'a Prestatie, path: String) -> PrestatieDecision {
+    fn check_line(&mut self, bsn: &Bsn, p: &'a Prestatie, place: Place) -> PrestatieDecision {
         let mut f = Findings {
-            path,
+            place,
             list: Vec::new(),
         };
         let credit = p.is_credit();
@@ -838,9 +853,28 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Where a Prestatie is: (index, number of siblings) of its Client and of itself.
+#[derive(Clone, Copy)]
+struct Place {
+    client: (usize, usize),
+    prestatie: (usize, usize),
+}
+
+impl Place {
+    /// `/Bericht/Declaratie/Clienten/Client[2]/Prestaties/Prestatie[3]`, an index only where
+    /// there are several siblings.
+    fn path(&self) -> String {
+        format!(
+            "{DECLARATIE}/Clienten/Client{}/Prestaties/Prestatie{}",
+            idx(self.client.0, self.client.1),
+            idx(self.prestatie.0, self.prestatie.1)
+        )
+    }
+}
+
 /// Findings on one Prestatie, each rule at most once.
 struct Findings {
-    path: String,
+    place: Place,
     list: Vec<Finding>,
 }
 
@@ -850,7 +884,7 @@ impl Findings {
             return;
         }
         self.list
-            .push(Finding::new(rule, vec![self.path.clone()], Some(facts)));
+            .push(Finding::new(rule, vec![self.place.path()], Some(facts)));
     }
 }
 
@@ -1024,5 +1058,44 @@ mod tests {
         assert_eq!(sunday_on_or_before(d("2025-06-08")), d("2025-06-08"));
         assert_eq!(sunday_on_or_before(d("2025-06-10")), d("2025-06-08"));
         assert_eq!(days(d("2025-02-01"), d("2025-02-28")), 28);
+    }
+
+    #[test]
+    fn outputgericht_weeks_belong_to_their_sunday() {
+        let t = Toewijzing {
+            gemeente: Gemeentecode::parse("0344").unwrap(),
+            toewijzing_nummer: Nummer::new(1).unwrap(),
+            bsn: Bsn::parse("999990019").unwrap(),
+            aanbieder: AgbCode::parse("87654321").unwrap(),
+            product: None,
+            toewijzingsdatum: d("2025-05-01"),
+            toewijzingstijd: chrono::NaiveTime::MIN,
+            ingangsdatum: d("2025-06-02"),
+            einddatum: Some(d("2025-07-15")),
+            reden_wijziging: None,
+            volume: Some(1),
+            eenheid: Some(Eenheid::StuksOutput),
+            frequentie: Some(Frequentie::PerWeek),
+            budget: None,
+        };
+        let max = |b: &str, e: &str| {
+            let pp = Periode {
+                begindatum: d(b),
+                einddatum: d(e),
+            };
+            let c = ProductCategorie::Dagbesteding;
+            max_per_periode(&t, 1, Eenheid::StuksOutput, Frequentie::PerWeek, c, &pp)
+                .unwrap()
+                .0
+        };
+        // June: Sundays 8, 15, 22, 29; July: 6 and 13, plus the broken last week.
+        assert_eq!(max("2025-06-02", "2025-06-30"), 4);
+        assert_eq!(max("2025-07-01", "2025-07-15"), 3);
+        assert_eq!(
+            max_totaal(&t, 1, Eenheid::StuksOutput, Frequentie::PerWeek)
+                .unwrap()
+                .0,
+            7
+        );
     }
 }

@@ -5,6 +5,7 @@
 pub mod apply;
 mod read;
 mod rows;
+mod seed;
 mod snapshot;
 
 pub use apply::{Commit, Effects, NewPrestatie};

@@ -92,3 +92,126 @@ pub fn xsd_validate(files: &[PathBuf]) -> Vec<(bool, String)> {
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fresh databases per test: SQLite always, PostgreSQL too when IWMO_TEST_PG_URL is set.
+
+static DB_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A fresh, empty database for one test. A PostgreSQL database is dropped again when this
+/// value is dropped; a SQLite file lives in a temporary directory that goes with it.
+pub struct TestDb {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    /// (URL of the server's `postgres` database, name of the test database).
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A fresh SQLite file in its own temporary directory.
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("iwmo.db").display());
+        TestDb {
+            backend: "sqlite",
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database `iwmo_t_<unique>` on the server of `server_url` (any database
+    /// path in it is ignored; the `postgres` database is used to create and drop).
+    pub fn postgres(server_url: &str) -> TestDb {
+        let name = format!(
+            "iwmo_t_{}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0),
+            DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let admin = pg_url_with_db(server_url, "postgres");
+        pg_exec(&admin, &format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} failed: {e}"));
+        TestDb {
+            backend: "postgres",
+            url: pg_url_with_db(server_url, &name),
+            _dir: None,
+            pg: Some((admin, name)),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Err(e) = pg_exec(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")) {
+                eprintln!("warning: could not drop test database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// `postgres://user@host:port/anything?x` → the same server with database `db`.
+pub fn pg_url_with_db(url: &str, db: &str) -> String {
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let server = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    format!("{server}/{db}{query}")
+}
+
+/// Runs one statement on PostgreSQL on a thread of its own (usable from sync and async tests).
+pub fn pg_exec(url: &str, sql: &str) -> Result<(), String> {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    std::thread::spawn(move || -> Result<(), String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async move {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .map_err(|e| e.to_string())?;
+            c.close().await.map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .map_err(|_| "thread panicked".to_string())?
+}
+
+/// The PostgreSQL server to test against, if any (IWMO_TEST_PG_URL).
+pub fn pg_server() -> Option<String> {
+    std::env::var("IWMO_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// One fresh database per backend under test: SQLite always, PostgreSQL when IWMO_TEST_PG_URL
+/// is set.
+pub fn backends() -> Vec<TestDb> {
+    let mut v = vec![TestDb::sqlite()];
+    if let Some(pg) = pg_server() {
+        v.push(TestDb::postgres(&pg));
+    }
+    v
+}

@@ -1,0 +1,143 @@
+//! Synthetic bulk data for benchmarks and load tests (see `crate::synth`): toewijzingen, starts
+//! and approved earlier Prestaties, written straight into the tables in large batches.
+
+use sqlx::AssertSqlSafe;
+
+use super::{values_clause, Result, Store};
+use crate::synth;
+
+const AANBIEDER: &str = "87654321";
+const GEMEENTE: &str = "0344";
+
+impl Store {
+    /// Adds toewijzingen `from..to` (numbers 100 000 + i, 10 per synthetic client; begeleiding
+    /// 02A01, 10 hours per month from 2024-01-01, open-ended), with a start each when
+    /// `with_starts`, and the contract.
+    pub async fn seed_toewijzingen(&self, from: u32, to: u32, with_starts: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO contracts (aanbieder, gemeente, product_categorie, product_code, eenheid, tarief, ingangsdatum, einddatum, imported_at, source) \
+             VALUES ('87654321','0344','02','02A01','04',6850,'2024-01-01',NULL,'seed','seed') ON CONFLICT DO NOTHING",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO declaraties (message_id, gemeente, aanbieder, declaratie_nummer, periode_begin, periode_eind, totaal_ingediend, totaal_toegekend) \
+             VALUES (0,'0344','87654321',$1,'2024-12-01','2024-12-31',0,0) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("SEED{from}"))
+        .execute(&mut *tx)
+        .await?;
+        let batch = 400usize;
+        let nrs: Vec<u32> = (from..to).collect();
+        for chunk in nrs.chunks(batch) {
+            let sql = format!(
+                "INSERT INTO toewijzingen (gemeente, toewijzing_nummer, version_id, moment, bsn, aanbieder, product_categorie, product_code, \
+                 toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum, reden_wijziging, volume, eenheid, frequentie, budget) VALUES {}",
+                values_clause(chunk.len(), 17)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for &i in chunk {
+                let nr = 100_000 + i;
+                q = q
+                    .bind(GEMEENTE)
+                    .bind(i64::from(nr))
+                    .bind(0i64)
+                    .bind("2023-12-01T10:00:00")
+                    .bind(synth::bsn(synth::client_of(nr)))
+                    .bind(AANBIEDER)
+                    .bind("02")
+                    .bind("02A01")
+                    .bind("2023-12-01")
+                    .bind("10:00:00")
+                    .bind("2024-01-01")
+                    .bind(None::<String>)
+                    .bind(None::<String>)
+                    .bind(Some(10i64))
+                    .bind(Some("04"))
+                    .bind(Some("4"))
+                    .bind(None::<i64>);
+            }
+            q.execute(&mut *tx).await?;
+            if !with_starts {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO starts (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active) VALUES {}",
+                values_clause(chunk.len(), 9)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for &i in chunk {
+                let nr = 100_000 + i;
+                q = q
+                    .bind(0i64)
+                    .bind(GEMEENTE)
+                    .bind(AANBIEDER)
+                    .bind(synth::bsn(synth::client_of(nr)))
+                    .bind(i64::from(nr))
+                    .bind("02")
+                    .bind("02A01")
+                    .bind("2024-01-01")
+                    .bind(1i64);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds approved debits on toewijzingen `from..to` for the months `months` of 2024 (1–12).
+    pub async fn seed_prestaties(&self, from: u32, to: u32, months: std::ops::RangeInclusive<u32>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let batch = 400usize;
+        let mut rows: Vec<(u32, u32)> = Vec::new();
+        for i in from..to {
+            for m in months.clone().filter(|m| (1..=12).contains(m)) {
+                rows.push((100_000 + i, m));
+            }
+        }
+        for chunk in rows.chunks(batch) {
+            let sql = format!(
+                "INSERT INTO prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
+                 bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, eenheid, \
+                 product_tarief, bedrag, debet_credit, approved, codes) VALUES {}",
+                values_clause(chunk.len(), 20)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for &(nr, m) in chunk {
+                let first = chrono::NaiveDate::from_ymd_opt(2024, m, 1).unwrap_or_default();
+                let last = crate::domain::last_day_of_month(first);
+                q = q
+                    .bind(0i64)
+                    .bind(0i64)
+                    .bind(0i64)
+                    .bind(GEMEENTE)
+                    .bind(AANBIEDER)
+                    .bind(format!("SEED{nr}M{m:02}"))
+                    .bind(None::<String>)
+                    .bind(synth::bsn(synth::client_of(nr)))
+                    .bind(i64::from(nr))
+                    .bind("02")
+                    .bind("02A01")
+                    .bind(first.format("%Y-%m-%d").to_string())
+                    .bind(last.format("%Y-%m-%d").to_string())
+                    .bind(4i64)
+                    .bind("04")
+                    .bind(Some(6850i64))
+                    .bind(27_400i64)
+                    .bind("D")
+                    .bind(1i64)
+                    .bind("");
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Number of stored Prestaties.
+    pub async fn count_prestaties(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM prestaties").fetch_one(&self.pool).await?;
+        Ok(n)
+    }
+}
