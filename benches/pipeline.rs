@@ -24,20 +24,32 @@ fn today() -> NaiveDate {
 }
 
 fn pg_url() -> Option<String> {
-    std::env::var("IWMO_BENCH_PG_URL").or_else(|_| std::env::var("IWMO_TEST_PG_URL")).ok()
+    std::env::var("IWMO_BENCH_PG_URL")
+        .or_else(|_| std::env::var("IWMO_TEST_PG_URL"))
+        .ok()
 }
 
 /// A fresh PostgreSQL database on the server of `base`.
 async fn fresh_pg(base: &str) -> String {
-    let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or_else(|| base.to_string());
+    let server = base
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_string())
+        .unwrap_or_else(|| base.to_string());
     let name = format!("iwmo_bench_{}", std::process::id());
     let admin = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(&format!("{server}/postgres"))
         .await
         .expect("postgres");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create db");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&admin)
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create db");
     format!("{server}/{name}")
 }
 
@@ -52,7 +64,10 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
     let out = tempfile::tempdir().unwrap();
     let s = settings(out.path());
     let mut group = c.benchmark_group(format!("323-10000/{backend}"));
-    group.sample_size(10).measurement_time(Duration::from_secs(20)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .warm_up_time(Duration::from_secs(1));
     let mut month: u32 = 0;
     // Stages: (toewijzingen seeded, months per toewijzing) → 10k, 100k, 1M stored Prestaties.
     let stages: [(u32, u32, std::ops::RangeInclusive<u32>, &str); 3] = [
@@ -66,10 +81,16 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
             if *months.start() == 1 {
                 store.seed_toewijzingen(from, to, true).await.unwrap();
             }
-            store.seed_prestaties(from, to, months.clone()).await.unwrap();
+            store
+                .seed_prestaties(from, to, months.clone())
+                .await
+                .unwrap();
         });
         let n = rt.block_on(store.count_prestaties()).unwrap();
-        eprintln!("{backend}: seeded to {n} stored Prestaties in {:.1?}", t.elapsed());
+        eprintln!(
+            "{backend}: seeded to {n} stored Prestaties in {:.1?}",
+            t.elapsed()
+        );
         group.bench_function(BenchmarkId::new("stored", label), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -77,9 +98,24 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
                     month += 1;
                     let (y, m) = (2025 + ((month - 1) / 12) as i32, (month - 1) % 12 + 1);
                     let id = format!("B{backend:.1}{month:08}");
-                    let xml = iwmo::synth::wmo323_in(10_000, &id, &format!("DB{month:08}"), y, m, 100_000);
+                    let xml = iwmo::synth::wmo323_in(
+                        10_000,
+                        &id,
+                        &format!("DB{month:08}"),
+                        y,
+                        m,
+                        100_000,
+                    );
                     let t = Instant::now();
-                    let o = rt.block_on(pipeline::process(&store, "bench", xml.as_bytes(), today(), &s)).unwrap();
+                    let o = rt
+                        .block_on(pipeline::process(
+                            &store,
+                            "bench",
+                            xml.as_bytes(),
+                            today(),
+                            &s,
+                        ))
+                        .unwrap();
                     total += t.elapsed();
                     assert_eq!(o.outcome, "accepted", "{:?}", o.codes);
                 }
@@ -95,10 +131,13 @@ fn bench_305(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
     let out = tempfile::tempdir().unwrap();
     let s = settings(out.path());
     // Toewijzingen without starts, one fresh toewijzing per 305.
-    rt.block_on(store.seed_toewijzingen(200_000, 300_000, false)).unwrap();
+    rt.block_on(store.seed_toewijzingen(200_000, 300_000, false))
+        .unwrap();
     let mut next: u32 = 300_000;
     let mut group = c.benchmark_group("305/sqlite");
-    group.sample_size(50).measurement_time(Duration::from_secs(10));
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("one message", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -106,7 +145,15 @@ fn bench_305(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
                 next += 1;
                 let xml = iwmo::synth::wmo305(&format!("S{next}"), next, "2025-01-06");
                 let t = Instant::now();
-                let o = rt.block_on(pipeline::process(&store, "bench", xml.as_bytes(), today(), &s)).unwrap();
+                let o = rt
+                    .block_on(pipeline::process(
+                        &store,
+                        "bench",
+                        xml.as_bytes(),
+                        today(),
+                        &s,
+                    ))
+                    .unwrap();
                 total += t.elapsed();
                 assert_eq!(o.outcome, "accepted", "{:?}", o.codes);
             }
@@ -119,14 +166,29 @@ fn bench_305(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
     for _ in 0..10_000 {
         next += 1;
         let xml = iwmo::synth::wmo305(&format!("S{next}"), next, "2025-01-06");
-        let o = rt.block_on(pipeline::process(&store, "bench", xml.as_bytes(), today(), &s)).unwrap();
+        let o = rt
+            .block_on(pipeline::process(
+                &store,
+                "bench",
+                xml.as_bytes(),
+                today(),
+                &s,
+            ))
+            .unwrap();
         assert_eq!(o.outcome, "accepted");
     }
-    eprintln!("305/sqlite: 10,000 separate messages in a row: {:.2?}", t.elapsed());
+    eprintln!(
+        "305/sqlite: 10,000 separate messages in a row: {:.2?}",
+        t.elapsed()
+    );
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let mut c = Criterion::default().configure_from_args();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}/bench.db", dir.path().display());
@@ -148,6 +210,9 @@ fn main() {
     }
     c.final_summary();
     if let Some(kb) = vm_hwm_kb() {
-        eprintln!("peak resident memory of the benchmark process (VmHWM): {} MB", kb / 1024);
+        eprintln!(
+            "peak resident memory of the benchmark process (VmHWM): {} MB",
+            kb / 1024
+        );
     }
 }

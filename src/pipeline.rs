@@ -212,7 +212,7 @@ pub async fn process(
         snapshot,
     };
     let decided = decide::decide(&msg, &input);
-    let effects = effects_of(&msg, &decided, &input, store).await?;
+    let effects = effects_of(&msg, &decided, &input).await?;
     let snapshot_json = serde_json::to_string(&input).unwrap_or_default();
     let answer_builder: Option<crate::store::apply::AnswerBuilder> =
         decided.answer.clone().map(|a| {
@@ -396,12 +396,7 @@ async fn duplicate(
 }
 
 /// What an approved decision changes in the stored state.
-async fn effects_of(
-    msg: &Message,
-    d: &Decided,
-    input: &Input,
-    store: &Store,
-) -> Result<Effects, StoreError> {
+async fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, StoreError> {
     Ok(match msg {
         Message::Wmo301(m) if d.outcome == "registered" => {
             let h = &m.header;
@@ -468,7 +463,6 @@ async fn effects_of(
                 deleted_starts,
                 new_stops: vec![],
                 deleted_stops: vec![],
-                policy: store.start_policy(&m.header.ontvanger).await?,
             }
         }
         Message::Wmo307(m) if d.outcome == "accepted" => {
@@ -511,7 +505,6 @@ async fn effects_of(
                 deleted_starts: vec![],
                 new_stops,
                 deleted_stops,
-                policy: store.start_policy(&m.header.ontvanger).await?,
             }
         }
         Message::Wmo323(m) => {

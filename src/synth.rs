@@ -32,11 +32,22 @@ pub fn client_of(nr: u32) -> u32 {
 
 /// Like [`wmo323`], for month `year`-`month` and Prestaties on toewijzingen from `first_toewijzing`
 /// on (client of each: [`client_of`]); Dagtekening is the 5th of the next month.
-pub fn wmo323_in(n: usize, identificatie: &str, declaratie_nummer: &str, year: i32, month: u32, first_toewijzing: u32) -> String {
+pub fn wmo323_in(
+    n: usize,
+    identificatie: &str,
+    declaratie_nummer: &str,
+    year: i32,
+    month: u32,
+    first_toewijzing: u32,
+) -> String {
     let first = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
     let last = crate::domain::last_day_of_month(first);
     let dag = last + chrono::Days::new(5);
-    let (b, e, dt) = (first.format("%Y-%m-%d"), last.format("%Y-%m-%d"), dag.format("%Y-%m-%d"));
+    let (b, e, dt) = (
+        first.format("%Y-%m-%d"),
+        last.format("%Y-%m-%d"),
+        dag.format("%Y-%m-%d"),
+    );
     let per_client = 10;
     let mut body = String::with_capacity(n * 1100 + 2000);
     let clients = n.div_ceil(per_client);
@@ -171,7 +182,10 @@ mod tests {
 
     #[test]
     fn synthetic_messages_are_valid() {
-        for x in [wmo323_in(25, "A1", "D1", 2025, 3, 100_000), wmo305("S1", 100_005, "2025-01-06")] {
+        for x in [
+            wmo323_in(25, "A1", "D1", 2025, 3, 100_000),
+            wmo305("S1", 100_005, "2025-01-06"),
+        ] {
             let p = crate::message::read(x.as_bytes(), Default::default()).unwrap();
             assert!(crate::rules::inmessage::check(&p.message).is_empty(), "{x}");
         }

@@ -232,8 +232,3 @@ CREATE TABLE policies (
     start_policy TEXT NOT NULL,
     changed_at TEXT NOT NULL
 );
-
-CREATE TABLE counters (
-    name TEXT PRIMARY KEY,
-    value BIGINT NOT NULL
-);

@@ -109,7 +109,6 @@ pub enum Effects {
         deleted_starts: Vec<i64>,
         new_stops: Vec<NewClass>,
         deleted_stops: Vec<i64>,
-        policy: StartPolicy,
     },
     /// A 323 whose Prestaties were assessed.
     Declaratie {
@@ -148,6 +147,7 @@ type Q<'q> = Query<'q, Any, AnyArguments>;
 
 /// Multi-row insert in chunks; `bind_row` binds one row's columns.
 async fn insert_many<T>(
+    backend: super::Backend,
     tx: &mut Transaction<'static, Any>,
     table_and_cols: &str,
     ncols: usize,
@@ -157,7 +157,7 @@ async fn insert_many<T>(
     for chunk in items.chunks(CHUNK.min(30_000 / ncols.max(1))) {
         let sql = format!(
             "INSERT INTO {table_and_cols} VALUES {}",
-            values_clause(chunk.len(), ncols)
+            values_clause(backend, chunk.len(), ncols)
         );
         let mut q: Q<'static> = sqlx::query(AssertSqlSafe(sql));
         for it in chunk {
@@ -169,27 +169,16 @@ async fn insert_many<T>(
 }
 
 impl Store {
-    /// Next value of a named counter, inside the transaction (serialises writers on PostgreSQL).
-    async fn next_counter(tx: &mut Transaction<'static, Any>, name: &str) -> Result<i64> {
-        sqlx::query(
-            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name.to_string())
-        .execute(&mut **tx)
-        .await?;
-        let (v,): (i64,) =
-            sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
-                .bind(name.to_string())
-                .fetch_one(&mut **tx)
-                .await?;
-        Ok(v)
-    }
-
     /// Writes everything about one message in one transaction.
     pub async fn commit(&self, c: Commit) -> Result<Committed> {
         let mut tx: Transaction<'static, Any> = self.pool.begin().await?;
-        // Serialise the hash chain.
-        Self::next_counter(&mut tx, "messages").await?;
+        // Serialise the hash chain: SQLite has a single connection (and one writer); on
+        // PostgreSQL concurrent writers take a transaction-scoped advisory lock.
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7274660)")
+                .execute(&mut *tx)
+                .await?;
+        }
         let prev: Option<(String,)> =
             sqlx::query_as("SELECT chain_hash FROM messages ORDER BY id DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
@@ -239,8 +228,9 @@ impl Store {
             let answer = match d.answer {
                 None => None,
                 Some(build) => {
-                    let n = Self::next_counter(&mut tx, "retour").await?;
-                    let ident = format!("IW{n:010}");
+                    // IdentificatieRetour: unique per gemeente and message kind because message
+                    // ids are unique; at most 12 characters.
+                    let ident = format!("IW{message_id:010}");
                     let (kind, xml) = build(&ident).map_err(super::StoreError::Corrupt)?;
                     Some((kind, ident, xml))
                 }
@@ -270,6 +260,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             insert_many(
+                self.backend,
                 &mut tx,
                 "decision_lines (decision_id, class, position, referentie_nummer, rule, code, level, text)",
                 8,
@@ -302,7 +293,6 @@ impl Store {
                 deleted_starts,
                 new_stops,
                 deleted_stops,
-                policy,
             } => {
                 for id in deleted_starts {
                     sqlx::query("UPDATE starts SET active = 0, deleted_by = $1 WHERE id = $2")
@@ -352,7 +342,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                Self::reevaluate_holds(&mut tx, message_id, &gemeente, &bsn, policy).await?;
+                Self::reevaluate_holds(&mut tx, message_id, &gemeente, &bsn).await?;
             }
             Effects::Declaratie {
                 gemeente,
@@ -380,6 +370,7 @@ impl Store {
                 let g = gemeente.to_string();
                 let a = aanbieder.to_string();
                 insert_many(
+                    self.backend,
                     &mut tx,
                     "prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
                      bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, \
@@ -452,6 +443,7 @@ impl Store {
                     .filter_map(|p| Some((*ids.get(&p.regel)?, p.hold.as_ref()?)))
                     .collect();
                 insert_many(
+                    self.backend,
                     &mut tx,
                     "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
                     6,
@@ -472,6 +464,7 @@ impl Store {
                     .flat_map(|(id, p)| p.signals.iter().map(move |s| (id, s)))
                     .collect();
                 insert_many(
+                    self.backend,
                     &mut tx,
                     "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
                     5,
@@ -600,10 +593,28 @@ impl Store {
         message_id: i64,
         gemeente: &Gemeentecode,
         bsn: &Bsn,
-        policy: StartPolicy,
     ) -> Result<()> {
         let g = gemeente.to_string();
         let b = bsn.expose().to_string();
+        let lines: Vec<(i64, i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT p.id, p.toewijzing_nummer, p.periode_begin, p.periode_eind, h.status FROM prestaties p \
+             LEFT JOIN holds h ON h.prestatie_id = p.id \
+             WHERE p.gemeente = $1 AND p.bsn = $2 AND p.approved = 1 AND p.debet_credit = 'D' AND p.gecrediteerd_door IS NULL",
+        )
+        .bind(g.clone())
+        .bind(b.clone())
+        .fetch_all(&mut **tx)
+        .await?;
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let policy: StartPolicy =
+            sqlx::query_as::<_, (String,)>("SELECT start_policy FROM policies WHERE gemeente = $1")
+                .bind(g.clone())
+                .fetch_optional(&mut **tx)
+                .await?
+                .and_then(|(p,)| StartPolicy::parse(&p))
+                .unwrap_or_default();
         let starts = sqlx::query(AssertSqlSafe(format!(
             "SELECT {START_COLS} FROM starts WHERE gemeente = $1 AND bsn = $2"
         )))
@@ -624,15 +635,6 @@ impl Store {
         .iter()
         .map(rows::stop)
         .collect::<Result<Vec<_>>>()?;
-        let lines: Vec<(i64, i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT p.id, p.toewijzing_nummer, p.periode_begin, p.periode_eind, h.status FROM prestaties p \
-             LEFT JOIN holds h ON h.prestatie_id = p.id \
-             WHERE p.gemeente = $1 AND p.bsn = $2 AND p.approved = 1 AND p.debet_credit = 'D' AND p.gecrediteerd_door IS NULL",
-        )
-        .bind(g)
-        .bind(b)
-        .fetch_all(&mut **tx)
-        .await?;
         let ts = now();
         for (id, nr, begin, eind, status) in lines {
             let Ok(nr) = u64::try_from(nr)

@@ -148,34 +148,41 @@ pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
 
-/// Builds `($1,$2,…),($k,…)` for a multi-row insert of `rows` rows of `cols` columns.
-pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    let mut n = 1;
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push(',');
-            }
-            s.push('$');
-            s.push_str(&n.to_string());
-            n += 1;
-        }
-        s.push(')');
-    }
-    s
+/// Placeholders for generated SQL. SQLite gets anonymous `?` (bound in textual order):
+/// numbered names make `sqlite3_bind_parameter_name` — called by sqlx for every parameter —
+/// scan a list of all names, which is quadratic for statements with thousands of parameters.
+pub(crate) struct Ph {
+    backend: Backend,
+    n: usize,
 }
 
-/// `$a,$b,…` for an IN list of `n` placeholders starting at `first`.
-pub(crate) fn in_list(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
+impl Ph {
+    pub(crate) fn new(backend: Backend) -> Ph {
+        Ph { backend, n: 0 }
+    }
+    pub(crate) fn next(&mut self) -> String {
+        self.n += 1;
+        match self.backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", self.n),
+        }
+    }
+    /// `p,p,…` (n placeholders).
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(",")
+    }
+    /// `(p,…),(p,…)` for a multi-row insert of `rows` rows of `cols` columns.
+    pub(crate) fn rows(&mut self, rows: usize, cols: usize) -> String {
+        (0..rows)
+            .map(|_| format!("({})", self.list(cols)))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// `(…),(…)` values for a multi-row insert on this backend.
+pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
+    Ph::new(backend).rows(rows, cols)
 }
 
 /// Chunk size for IN lists and multi-row inserts (stays far below the parameter limits of
@@ -193,7 +200,7 @@ mod tests {
             "postgres://iwmo:***@db:5432/iwmo"
         );
         assert_eq!(redact_url("sqlite://iwmo.db"), "sqlite://iwmo.db");
-        assert_eq!(values_clause(2, 2), "($1,$2),($3,$4)");
-        assert_eq!(in_list(3, 2), "$3,$4");
+        assert_eq!(values_clause(Backend::Postgres, 2, 2), "($1,$2),($3,$4)");
+        assert_eq!(values_clause(Backend::Sqlite, 1, 2), "(?,?)");
     }
 }

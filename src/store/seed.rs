@@ -34,7 +34,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO toewijzingen (gemeente, toewijzing_nummer, version_id, moment, bsn, aanbieder, product_categorie, product_code, \
                  toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum, reden_wijziging, volume, eenheid, frequentie, budget) VALUES {}",
-                values_clause(chunk.len(), 17)
+                values_clause(self.backend, chunk.len(), 17)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for &i in chunk {
@@ -64,7 +64,7 @@ impl Store {
             }
             let sql = format!(
                 "INSERT INTO starts (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active) VALUES {}",
-                values_clause(chunk.len(), 9)
+                values_clause(self.backend, chunk.len(), 9)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for &i in chunk {
@@ -87,7 +87,12 @@ impl Store {
     }
 
     /// Adds approved debits on toewijzingen `from..to` for the months `months` of 2024 (1–12).
-    pub async fn seed_prestaties(&self, from: u32, to: u32, months: std::ops::RangeInclusive<u32>) -> Result<()> {
+    pub async fn seed_prestaties(
+        &self,
+        from: u32,
+        to: u32,
+        months: std::ops::RangeInclusive<u32>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let batch = 400usize;
         let mut rows: Vec<(u32, u32)> = Vec::new();
@@ -101,7 +106,7 @@ impl Store {
                 "INSERT INTO prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
                  bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, eenheid, \
                  product_tarief, bedrag, debet_credit, approved, codes) VALUES {}",
-                values_clause(chunk.len(), 20)
+                values_clause(self.backend, chunk.len(), 20)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for &(nr, m) in chunk {
@@ -137,7 +142,9 @@ impl Store {
 
     /// Number of stored Prestaties.
     pub async fn count_prestaties(&self) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM prestaties").fetch_one(&self.pool).await?;
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM prestaties")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n)
     }
 }

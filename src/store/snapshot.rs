@@ -5,8 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use sqlx::any::AnyRow;
 use sqlx::AssertSqlSafe;
 
-use super::rows::{self, PRESTATIE_COLS, START_COLS, STOP_COLS, TOEWIJZING_COLS};
-use super::{in_list, Result, Store, CHUNK};
+use super::rows::{self, PRESTATIE_COLS, START_COLS, TOEWIJZING_COLS};
+
+/// Stop columns in the order of START_COLS plus reden and einddatum (for the UNION with starts).
+const STOP_COLS_ORDERED: &str =
+    "id, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active, reden_beeindiging, einddatum";
+use super::{Ph, Result, Store, CHUNK};
 use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
 use crate::message::Wmo323;
 use crate::rules::state::*;
@@ -22,10 +26,16 @@ impl Store {
     ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(CHUNK) {
-            let sql = format!(
-                "{sql_prefix} IN ({})",
-                in_list(fixed.len() + 1, chunk.len())
-            );
+            // The prefix names its fixed parameters $1, $2, … in order.
+            let mut ph = Ph::new(self.backend);
+            let mut prefix = sql_prefix.to_string();
+            for i in (1..=fixed.len()).rev() {
+                prefix = prefix.replace(&format!("${i}"), &format!("\u{1}{i}"));
+            }
+            for i in 1..=fixed.len() {
+                prefix = prefix.replace(&format!("\u{1}{i}"), &ph.next());
+            }
+            let sql = format!("{prefix} IN ({})", ph.list(chunk.len()));
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for f in fixed {
                 q = q.bind(f.clone());
@@ -65,28 +75,38 @@ impl Store {
         gemeente: &Gemeentecode,
         bsns: &[String],
     ) -> Result<(Vec<StartRow>, Vec<StopRow>)> {
-        let starts = self
-            .select_in(
-                &format!("SELECT {START_COLS} FROM starts WHERE gemeente = $1 AND bsn"),
-                &[gemeente.to_string()],
-                bsns,
-                false,
-            )
-            .await?
-            .iter()
-            .map(rows::start)
-            .collect::<Result<Vec<_>>>()?;
-        let stops = self
-            .select_in(
-                &format!("SELECT {STOP_COLS} FROM stops WHERE gemeente = $1 AND bsn"),
-                &[gemeente.to_string()],
-                bsns,
-                false,
-            )
-            .await?
-            .iter()
-            .map(rows::stop)
-            .collect::<Result<Vec<_>>>()?;
+        // One round trip for both: starts have no reden/einddatum.
+        let mut starts = Vec::new();
+        let mut stops = Vec::new();
+        for chunk in bsns.chunks(CHUNK) {
+            let mut ph = Ph::new(self.backend);
+            let (g1, l1, g2, l2) = (
+                ph.next(),
+                ph.list(chunk.len()),
+                ph.next(),
+                ph.list(chunk.len()),
+            );
+            let sql = format!(
+                "SELECT 'start' AS soort, {START_COLS}, NULL AS reden_beeindiging, NULL AS einddatum FROM starts \
+                 WHERE gemeente = {g1} AND bsn IN ({l1}) UNION ALL \
+                 SELECT 'stop' AS soort, {STOP_COLS_ORDERED} FROM stops WHERE gemeente = {g2} AND bsn IN ({l2})"
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for _ in 0..2 {
+                q = q.bind(gemeente.to_string());
+                for b in chunk {
+                    q = q.bind(b.clone());
+                }
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                use sqlx::Row;
+                if r.try_get::<String, _>("soort")? == "start" {
+                    starts.push(rows::start(&r)?);
+                } else {
+                    stops.push(rows::stop(&r)?);
+                }
+            }
+        }
         Ok((starts, stops))
     }
 

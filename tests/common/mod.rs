@@ -153,7 +153,10 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg {
-            if let Err(e) = pg_exec(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")) {
+            if let Err(e) = pg_exec(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ) {
                 eprintln!("warning: could not drop test database {name}: {e}");
             }
         }
