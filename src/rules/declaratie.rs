@@ -187,17 +187,28 @@ impl<'a> Ctx<'a> {
         let mut approved_debits = HashSet::new();
         let mut credited: HashMap<&str, Option<&str>> = HashMap::new();
         let mut sums: HashMap<ToewijzingNummer, Sums> = HashMap::new();
+        if let Some(sommen) = &snap.sommen {
+            // Totals from the store (the lines themselves are only loaded where they matter).
+            for t in sommen {
+                let s = sums.entry(t.toewijzing_nummer).or_default();
+                let slot = &mut s.volume[eenheid_index(t.eenheid)];
+                *slot = slot.saturating_add(i128::from(t.volume));
+                s.bedrag = s.bedrag.saturating_add(i128::from(t.bedrag));
+            }
+        }
         for e in snap.earlier.iter().filter(|e| e.aanbieder == aanbieder) {
             used.insert(e.referentie_nummer.as_str());
             if !e.approved {
                 continue;
             }
-            sums.entry(e.toewijzing_nummer).or_default().add(
-                e.eenheid,
-                e.geleverd_volume,
-                e.bedrag,
-                e.debet_credit,
-            );
+            if snap.sommen.is_none() {
+                sums.entry(e.toewijzing_nummer).or_default().add(
+                    e.eenheid,
+                    e.geleverd_volume,
+                    e.bedrag,
+                    e.debet_credit,
+                );
+            }
             match e.debet_credit {
                 DebetCredit::Debet => {
                     approved_debits.insert(e.referentie_nummer.as_str());

@@ -166,4 +166,20 @@ pub struct DeclaratieSnapshot {
     pub starts: Vec<StartRow>,
     pub stops: Vec<StopRow>,
     pub policy: StartPolicy,
+    /// Totals of this aanbieder's approved lines per toewijzing and Eenheid (TR322/TR369).
+    /// When present, `earlier` need only hold lines whose ProductPeriode overlaps the message's
+    /// periods (plus those named by reference); when absent the totals are summed from `earlier`.
+    #[serde(default)]
+    pub sommen: Option<Vec<ToewijzingSom>>,
+}
+
+/// Σ over approved lines (debit minus credit) of one aanbieder on one toewijzing in one Eenheid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToewijzingSom {
+    pub toewijzing_nummer: ToewijzingNummer,
+    pub eenheid: Eenheid,
+    /// Signed GeleverdVolume.
+    pub volume: i64,
+    /// Signed cents.
+    pub bedrag: i64,
 }

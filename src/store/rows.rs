@@ -157,6 +157,15 @@ pub fn prestatie(r: &AnyRow) -> Result<EarlierPrestatie> {
     })
 }
 
+pub fn som(r: &AnyRow) -> Result<ToewijzingSom> {
+    Ok(ToewijzingSom {
+        toewijzing_nummer: nummer(get_i64(r, "toewijzing_nummer")?)?,
+        eenheid: parse("eenheid", &get_str(r, "eenheid")?, Eenheid::parse)?,
+        volume: get_i64(r, "volume")?,
+        bedrag: get_i64(r, "bedrag")?,
+    })
+}
+
 pub fn contract(r: &AnyRow) -> Result<Contract> {
     Ok(Contract {
         aanbieder: parse("aanbieder", &get_str(r, "aanbieder")?, AgbCode::parse)?,

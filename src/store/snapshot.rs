@@ -24,6 +24,18 @@ impl Store {
         values: &[String],
         int_values: bool,
     ) -> Result<Vec<AnyRow>> {
+        self.select_in_then(sql_prefix, "", fixed, values, int_values).await
+    }
+
+    /// Like `select_in`, with `suffix` (e.g. `GROUP BY …`) after the IN list.
+    async fn select_in_then(
+        &self,
+        sql_prefix: &str,
+        suffix: &str,
+        fixed: &[String],
+        values: &[String],
+        int_values: bool,
+    ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(CHUNK) {
             // The prefix names its fixed parameters $1, $2, … in order.
@@ -35,7 +47,7 @@ impl Store {
             for i in 1..=fixed.len() {
                 prefix = prefix.replace(&format!("\u{1}{i}"), &ph.next());
             }
-            let sql = format!("{prefix} IN ({})", ph.list(chunk.len()));
+            let sql = format!("{prefix} IN ({}) {suffix}", ph.list(chunk.len()));
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for f in fixed {
                 q = q.bind(f.clone());
@@ -197,11 +209,27 @@ impl Store {
             let p = rows::prestatie(&r)?;
             by_id.insert(p.id, p);
         }
+        // Lines on the message's toewijzingen and of its clients matter only where their
+        // ProductPeriode overlaps the message's periods (TR389, double-declaration signals);
+        // the totals per toewijzing (TR322/TR369) come from an aggregate.
+        let (min_begin, max_end) = m
+            .prestaties()
+            .map(|(_, p)| (p.product_periode.begindatum, p.product_periode.einddatum))
+            .fold((None, None), |(a, b): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), (x, y)| {
+                (Some(a.map_or(x, |a| a.min(x))), Some(b.map_or(y, |b| b.max(y))))
+            });
+        let (min_begin, max_end) = (
+            min_begin.map(|d| rows::ymd(&d)).unwrap_or_default(),
+            max_end.map(|d| rows::ymd(&d)).unwrap_or_default(),
+        );
         let nrs: Vec<String> = nummers.iter().map(|n| n.get().to_string()).collect();
         for r in self
             .select_in(
-                &format!("SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND toewijzing_nummer"),
-                &[gemeente.to_string()],
+                &format!(
+                    "SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND periode_eind >= $2 \
+                     AND periode_begin <= $3 AND toewijzing_nummer"
+                ),
+                &[gemeente.to_string(), min_begin.clone(), max_end.clone()],
                 &nrs,
                 true,
             )
@@ -214,10 +242,10 @@ impl Store {
         for r in self
             .select_in(
                 &format!(
-                    "SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND approved = 1 \
-                     AND debet_credit = 'D' AND gecrediteerd_door IS NULL AND bsn"
+                    "SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND periode_eind >= $2 \
+                     AND periode_begin <= $3 AND approved = 1 AND debet_credit = 'D' AND gecrediteerd_door IS NULL AND bsn"
                 ),
-                &[gemeente.to_string()],
+                &[gemeente.to_string(), min_begin, max_end],
                 &bsns,
                 false,
             )
@@ -225,6 +253,22 @@ impl Store {
         {
             let p = rows::prestatie(&r)?;
             by_id.insert(p.id, p);
+        }
+        let mut sommen = Vec::new();
+        for r in self
+            .select_in_then(
+                "SELECT toewijzing_nummer, eenheid, \
+                 CAST(SUM(CASE WHEN debet_credit = 'D' THEN geleverd_volume ELSE -geleverd_volume END) AS BIGINT) AS volume, \
+                 CAST(SUM(bedrag) AS BIGINT) AS bedrag FROM prestaties WHERE gemeente = $1 AND aanbieder = $2 AND approved = 1 \
+                 AND toewijzing_nummer",
+                "GROUP BY toewijzing_nummer, eenheid",
+                &[gemeente.to_string(), aanbieder.to_string()],
+                &nrs,
+                true,
+            )
+            .await?
+        {
+            sommen.push(rows::som(&r)?);
         }
         let mut earlier: Vec<EarlierPrestatie> = by_id.into_values().collect();
         earlier.sort_by_key(|p| p.id);
@@ -266,6 +310,7 @@ impl Store {
             starts,
             stops,
             policy: self.start_policy(&gemeente).await?,
+            sommen: Some(sommen),
         })
     }
 }
