@@ -172,6 +172,7 @@ pub async fn process(
         None => false,
     };
 
+    let t_snapshot = std::time::Instant::now();
     let snapshot = if decide::needs_state(&msg, today, reused) {
         match &msg {
             Message::Wmo305(m) => Snapshot::StartStop(
@@ -211,6 +212,8 @@ pub async fn process(
         identificatie_hergebruikt: reused,
         snapshot,
     };
+    let snapshot_time = t_snapshot.elapsed();
+    let t_decide = std::time::Instant::now();
     let decided = decide::decide(&msg, &input);
     let effects = effects_of(&msg, &decided, &input).await?;
     let snapshot_json = serde_json::to_string(&input).unwrap_or_default();
@@ -246,6 +249,8 @@ pub async fn process(
         .collect();
     codes.sort();
     codes.dedup();
+    let decide_time = t_decide.elapsed();
+    let t_commit = std::time::Instant::now();
     let committed = store
         .commit(Commit {
             message: MessageRecord {
@@ -273,6 +278,13 @@ pub async fn process(
             effects,
         })
         .await?;
+    tracing::debug!(
+        kind = %kind,
+        snapshot_ms = snapshot_time.as_secs_f64() * 1e3,
+        decide_ms = decide_time.as_secs_f64() * 1e3,
+        commit_ms = t_commit.elapsed().as_secs_f64() * 1e3,
+        "fasen"
+    );
     let mut out = base;
     out.outcome = decided.outcome.to_string();
     out.message_id = Some(committed.message_id);

@@ -178,7 +178,7 @@ CREATE TABLE prestaties (
     codes TEXT NOT NULL
 );
 CREATE INDEX prestaties_ref ON prestaties (aanbieder, referentie_nummer);
-CREATE INDEX prestaties_toewijzing ON prestaties (gemeente, toewijzing_nummer);
+CREATE INDEX prestaties_toewijzing ON prestaties (gemeente, toewijzing_nummer, periode_eind);
 CREATE INDEX prestaties_bsn ON prestaties (bsn);
 CREATE INDEX prestaties_message ON prestaties (message_id);
 
