@@ -69,7 +69,9 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
         .measurement_time(Duration::from_secs(20))
         .warm_up_time(Duration::from_secs(1));
     let mut month: u32 = 0;
-    // Stages: (toewijzingen seeded, months per toewijzing) → 10k, 100k, 1M stored Prestaties.
+    // 100,000 toewijzingen; earlier Prestaties in stages 10k → 100k → 1M (10 per toewijzing).
+    rt.block_on(store.seed_toewijzingen(0, 100_000, true))
+        .unwrap();
     let stages: [(u32, u32, std::ops::RangeInclusive<u32>, &str); 3] = [
         (0, 10_000, 1..=1, "10k"),
         (10_000, 100_000, 1..=1, "100k"),
@@ -78,13 +80,11 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
     for (from, to, months, label) in stages {
         let t = Instant::now();
         rt.block_on(async {
-            if *months.start() == 1 {
-                store.seed_toewijzingen(from, to, true).await.unwrap();
-            }
             store
                 .seed_prestaties(from, to, months.clone())
                 .await
                 .unwrap();
+            store.analyze().await.unwrap();
         });
         let n = rt.block_on(store.count_prestaties()).unwrap();
         eprintln!(
@@ -98,14 +98,10 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
                     month += 1;
                     let (y, m) = (2025 + ((month - 1) / 12) as i32, (month - 1) % 12 + 1);
                     let id = format!("B{backend:.1}{month:08}");
-                    let xml = iwmo::synth::wmo323_in(
-                        10_000,
-                        &id,
-                        &format!("DB{month:08}"),
-                        y,
-                        m,
-                        100_000,
-                    );
+                    // Each declaration on the next block of 10,000 of the 100,000 toewijzingen.
+                    let first = 100_000 + ((month - 1) % 10) * 10_000;
+                    let xml =
+                        iwmo::synth::wmo323_in(10_000, &id, &format!("DB{month:08}"), y, m, first);
                     let t = Instant::now();
                     let o = rt
                         .block_on(pipeline::process(

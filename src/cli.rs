@@ -230,6 +230,11 @@ async fn run_async(cli: Cli) -> i32 {
                     }
                 }
             }
+            // Seal what this run stored into the hash chain.
+            if let Err(e) = store.seal_all().await {
+                eprintln!("iwmo process: hashketen bijwerken mislukt: {e}");
+                return 3;
+            }
             0
         }
         Command::Contracts {

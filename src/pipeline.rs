@@ -14,7 +14,7 @@ use crate::retour::RetourMeta;
 use crate::rules::catalogue::RULESET_VERSION;
 use crate::rules::state::Toewijzing;
 use crate::store::apply::{DecisionRecord, Line, MessageRecord, NewClass};
-use crate::store::{Commit, Effects, NewPrestatie, Store, StoreError};
+use crate::store::{Claim, Commit, Effects, NewPrestatie, Store, StoreError, Tx};
 
 /// The result line of one message (`iwmo process` prints it as JSON).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -39,10 +39,11 @@ pub struct Outcome {
 }
 
 /// Settings of the pipeline.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     pub read: ReadOptions,
-    /// Where answers are written as files (None: only stored).
+    /// Where answers are written as files right away (`iwmo process`); None: they wait in the
+    /// outbox for the relay (`iwmo serve`).
     pub out_dir: Option<PathBuf>,
 }
 
@@ -120,10 +121,11 @@ pub async fn process(
                         dagtekening: None,
                         outcome: "registered".into(),
                         error: None,
-                        register_key: false,
+                        claimed: false,
                     },
                     decision: None,
                     effects: Effects::None,
+                    delivered_via: None,
                 })
                 .await?;
             return Ok(Outcome {
@@ -162,46 +164,124 @@ pub async fn process(
         return Ok(o);
     }
 
+    // Deadlocks or serialisation failures between replicas are retried from the start.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match decide_and_store(
+            store,
+            source,
+            bytes,
+            &sha,
+            &msg,
+            &kind,
+            &afzender,
+            &ident,
+            today,
+            settings,
+            base.clone(),
+        )
+        .await
+        {
+            Err(StoreError::Db(e)) if attempt < 4 && is_transient(&e) => {
+                tracing::warn!(attempt, "transactie opnieuw na conflict");
+                continue;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A conflict that a retry resolves (deadlock, serialisation failure, busy database).
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            matches!(code.as_str(), "40P01" | "40001" | "5" | "6" | "517" | "261")
+        }
+        _ => false,
+    }
+}
+
+/// The clients a message is about (locked for the duration of its transaction).
+fn clients_of(msg: &Message) -> Vec<(String, String)> {
+    match msg {
+        Message::Wmo301(m) => vec![(
+            m.header.afzender.to_string(),
+            m.client.bsn.expose().to_string(),
+        )],
+        Message::Wmo305(m) => vec![(
+            m.header.ontvanger.to_string(),
+            m.client.bsn.expose().to_string(),
+        )],
+        Message::Wmo307(m) => vec![(
+            m.header.ontvanger.to_string(),
+            m.client.bsn.expose().to_string(),
+        )],
+        Message::Wmo323(m) => m
+            .declaratie
+            .clienten
+            .iter()
+            .map(|c| (m.header.ontvanger.to_string(), c.bsn.expose().to_string()))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn decide_and_store(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    sha: &str,
+    msg: &Message,
+    kind: &str,
+    afzender: &str,
+    ident: &crate::message::common::BerichtIdentificatie,
+    today: NaiveDate,
+    settings: &Settings,
+    base: Outcome,
+) -> Result<Outcome, StoreError> {
+    let mut tx: Tx = store.begin().await?;
+    tx.lock_clients(&clients_of(msg)).await?;
     // The same message again (same sender, kind, Identificatie and bytes): answer the same way.
-    let key = store
-        .inbox_key(&afzender, &kind, &ident.identificatie)
-        .await?;
-    let reused = match &key {
-        Some((mid, s)) if *s == sha => return duplicate(store, *mid, base, settings).await,
-        Some(_) => true,
-        None => false,
+    let reused = match tx.claim(afzender, kind, &ident.identificatie, sha).await? {
+        Claim::Duplicate(mid) => {
+            tx.rollback().await?;
+            return duplicate(store, mid, base, settings).await;
+        }
+        Claim::Reused => true,
+        Claim::New => false,
     };
 
     let t_snapshot = std::time::Instant::now();
-    let snapshot = if decide::needs_state(&msg, today, reused) {
-        match &msg {
+    let snapshot = if decide::needs_state(msg, today, reused) {
+        match msg {
             Message::Wmo305(m) => Snapshot::StartStop(
-                store
-                    .startstop_snapshot(
-                        &m.header.ontvanger,
-                        &m.client.bsn,
-                        &m.client
-                            .producten
-                            .iter()
-                            .filter_map(|p| p.toewijzing_nummer)
-                            .collect::<Vec<_>>(),
-                    )
-                    .await?,
+                tx.startstop_snapshot(
+                    &m.header.ontvanger,
+                    &m.client.bsn,
+                    &m.client
+                        .producten
+                        .iter()
+                        .filter_map(|p| p.toewijzing_nummer)
+                        .collect::<Vec<_>>(),
+                )
+                .await?,
             ),
             Message::Wmo307(m) => Snapshot::StartStop(
-                store
-                    .startstop_snapshot(
-                        &m.header.ontvanger,
-                        &m.client.bsn,
-                        &m.client
-                            .producten
-                            .iter()
-                            .filter_map(|p| p.toewijzing_nummer)
-                            .collect::<Vec<_>>(),
-                    )
-                    .await?,
+                tx.startstop_snapshot(
+                    &m.header.ontvanger,
+                    &m.client.bsn,
+                    &m.client
+                        .producten
+                        .iter()
+                        .filter_map(|p| p.toewijzing_nummer)
+                        .collect::<Vec<_>>(),
+                )
+                .await?,
             ),
-            Message::Wmo323(m) => Snapshot::Declaratie(store.declaratie_snapshot(m).await?),
+            Message::Wmo323(m) => Snapshot::Declaratie(tx.declaratie_snapshot(m).await?),
             _ => Snapshot::Geen,
         }
     } else {
@@ -214,8 +294,8 @@ pub async fn process(
     };
     let snapshot_time = t_snapshot.elapsed();
     let t_decide = std::time::Instant::now();
-    let decided = decide::decide(&msg, &input);
-    let effects = effects_of(&msg, &decided, &input).await?;
+    let decided = decide::decide(msg, &input);
+    let effects = effects_of(msg, &decided, &input).await?;
     let snapshot_json = serde_json::to_string(&input).unwrap_or_default();
     let answer_builder: Option<crate::store::apply::AnswerBuilder> =
         decided.answer.clone().map(|a| {
@@ -251,20 +331,20 @@ pub async fn process(
     codes.dedup();
     let decide_time = t_decide.elapsed();
     let t_commit = std::time::Instant::now();
-    let committed = store
-        .commit(Commit {
+    let committed = tx
+        .finish(Commit {
             message: MessageRecord {
                 source: source.to_string(),
-                sha256: sha,
+                sha256: sha.to_string(),
                 raw: bytes.to_vec(),
-                kind: Some(kind.clone()),
-                afzender: Some(afzender.clone()),
-                ontvanger: recipient(&msg),
+                kind: Some(kind.to_string()),
+                afzender: Some(afzender.to_string()),
+                ontvanger: recipient(msg),
                 identificatie: Some(ident.identificatie.clone()),
                 dagtekening: Some(ident.dagtekening.format("%Y-%m-%d").to_string()),
                 outcome: decided.outcome.to_string(),
                 error: None,
-                register_key: !reused,
+                claimed: !reused,
             },
             decision: Some(DecisionRecord {
                 today,
@@ -276,6 +356,7 @@ pub async fn process(
                 answer: answer_builder,
             }),
             effects,
+            delivered_via: settings.out_dir.as_ref().map(|_| "file".to_string()),
         })
         .await?;
     tracing::debug!(
@@ -361,10 +442,11 @@ async fn invalid_record(
                             .map(|(_, i)| i.dagtekening.format("%Y-%m-%d").to_string()),
                         outcome: "invalid".into(),
                         error: Some(error),
-                        register_key: false,
+                        claimed: false,
                     },
                     decision: None,
                     effects: Effects::None,
+                    delivered_via: None,
                 })
                 .await?
                 .message_id

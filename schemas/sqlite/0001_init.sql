@@ -1,7 +1,8 @@
 -- iwmo store, SQLite. Dates are ISO 'YYYY-MM-DD' text (they sort and compare as dates), money is
 -- integer eurocents, timestamps are RFC 3339 text (UTC).
 
--- Every message received, raw and unchanged, in a hash chain (chain_hash = sha256(prev_hash || payload_sha256)).
+-- Every message received, raw and unchanged. Sealed shortly after commit into a hash chain:
+-- chain_seq orders the chain, chain_hash = sha256(prev chain_hash || payload_sha256).
 CREATE TABLE messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_at TEXT NOT NULL,
@@ -15,9 +16,11 @@ CREATE TABLE messages (
     dagtekening TEXT,
     outcome TEXT NOT NULL,
     error TEXT,
-    prev_hash TEXT NOT NULL,
-    chain_hash TEXT NOT NULL
+    chain_seq BIGINT,
+    prev_hash TEXT,
+    chain_hash TEXT
 );
+CREATE UNIQUE INDEX messages_chain ON messages (chain_seq);
 CREATE INDEX messages_sha ON messages (payload_sha256);
 CREATE INDEX messages_ident ON messages (identificatie);
 
@@ -226,6 +229,22 @@ CREATE TABLE product_codes (
     product_code TEXT NOT NULL,
     PRIMARY KEY (product_categorie, product_code)
 );
+
+-- Answers to publish (transactional outbox): written with the decision, marked when the broker
+-- confirmed them (or when `iwmo process` wrote them as files).
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id BIGINT NOT NULL,
+    answer_kind TEXT NOT NULL,
+    identificatie TEXT NOT NULL UNIQUE,
+    ontvanger TEXT NOT NULL,
+    xml TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    published_at TEXT,
+    channel TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_pending ON outbox (published_at, id);
 
 CREATE TABLE policies (
     gemeente TEXT PRIMARY KEY,

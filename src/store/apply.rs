@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use sha2::{Digest, Sha256};
+
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe, Transaction};
@@ -31,8 +31,8 @@ pub struct MessageRecord {
     pub outcome: String,
     /// Intake / level-1 error text (no personal data).
     pub error: Option<String>,
-    /// Register (Afzender, kind, Identificatie) as used (TR056).
-    pub register_key: bool,
+    /// The inbox key was claimed in this transaction: point it at this message.
+    pub claimed: bool,
 }
 
 /// A finding with the class it is on.
@@ -126,6 +126,9 @@ pub struct Commit {
     pub message: MessageRecord,
     pub decision: Option<DecisionRecord>,
     pub effects: Effects,
+    /// How the answer leaves: None = to be published by the outbox relay; Some(channel) =
+    /// delivered already (e.g. written as a file by `iwmo process`).
+    pub delivered_via: Option<String>,
 }
 
 /// What was written.
@@ -169,28 +172,21 @@ async fn insert_many<T>(
 }
 
 impl Store {
-    /// Writes everything about one message in one transaction.
+    /// Writes everything about one message in one transaction of its own.
     pub async fn commit(&self, c: Commit) -> Result<Committed> {
-        let mut tx: Transaction<'static, Any> = self.pool.begin().await?;
-        // Serialise the hash chain: SQLite has a single connection (and one writer); on
-        // PostgreSQL concurrent writers take a transaction-scoped advisory lock.
-        if self.backend == super::Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7274660)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let prev: Option<(String,)> =
-            sqlx::query_as("SELECT chain_hash FROM messages ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-        let prev_hash = prev.map(|p| p.0).unwrap_or_else(|| "0".repeat(64));
-        let chain_hash = hex::encode(Sha256::digest(
-            format!("{prev_hash}{}", c.message.sha256).as_bytes(),
-        ));
+        self.begin().await?.finish(c).await
+    }
+}
+
+impl super::Tx {
+    /// Writes everything about one message and commits.
+    pub async fn finish(self, c: Commit) -> Result<Committed> {
+        let backend = self.backend;
+        let mut tx = self.tx;
         let m = &c.message;
         let (message_id,): (i64,) = sqlx::query_as(
             "INSERT INTO messages (received_at, source, payload_sha256, raw, kind, afzender, ontvanger, identificatie, \
-             dagtekening, outcome, error, prev_hash, chain_hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
+             dagtekening, outcome, error) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
         )
         .bind(now())
         .bind(m.source.clone())
@@ -203,23 +199,17 @@ impl Store {
         .bind(m.dagtekening.clone())
         .bind(m.outcome.clone())
         .bind(m.error.clone())
-        .bind(prev_hash)
-        .bind(chain_hash)
         .fetch_one(&mut *tx)
         .await?;
-        if m.register_key {
+        if m.claimed {
             if let (Some(a), Some(k), Some(i)) = (&m.afzender, &m.kind, &m.identificatie) {
-                sqlx::query(
-                    "INSERT INTO inbox_keys (afzender, kind, identificatie, message_id, payload_sha256) VALUES ($1,$2,$3,$4,$5) \
-                     ON CONFLICT (afzender, kind, identificatie) DO NOTHING",
-                )
-                .bind(a.clone())
-                .bind(k.clone())
-                .bind(i.clone())
-                .bind(message_id)
-                .bind(m.sha256.clone())
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("UPDATE inbox_keys SET message_id = $1 WHERE afzender = $2 AND kind = $3 AND identificatie = $4")
+                    .bind(message_id)
+                    .bind(a.clone())
+                    .bind(k.clone())
+                    .bind(i.clone())
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
 
@@ -260,7 +250,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             insert_many(
-                self.backend,
+                backend,
                 &mut tx,
                 "decision_lines (decision_id, class, position, referentie_nummer, rule, code, level, text)",
                 8,
@@ -277,13 +267,30 @@ impl Store {
                 },
             )
             .await?;
+            if let Some((kind, ident, xml)) = &answer {
+                let delivered = c.delivered_via.is_some();
+                sqlx::query(
+                    "INSERT INTO outbox (message_id, answer_kind, identificatie, ontvanger, xml, created_at, published_at, channel) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                )
+                .bind(message_id)
+                .bind(kind.clone())
+                .bind(ident.clone())
+                .bind(m.afzender.clone().unwrap_or_default())
+                .bind(xml.clone())
+                .bind(now())
+                .bind(if delivered { Some(now()) } else { None })
+                .bind(c.delivered_via.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
             answer_out = answer;
         }
 
         match c.effects {
             Effects::None => {}
             Effects::Toewijzingen { source, items } => {
-                Self::apply_toewijzingen(&mut tx, Some(message_id), &source, &items).await?
+                Store::apply_toewijzingen(&mut tx, Some(message_id), &source, &items).await?
             }
             Effects::StartStop {
                 gemeente,
@@ -342,7 +349,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                Self::reevaluate_holds(&mut tx, message_id, &gemeente, &bsn).await?;
+                Store::reevaluate_holds(&mut tx, message_id, &gemeente, &bsn).await?;
             }
             Effects::Declaratie {
                 gemeente,
@@ -370,7 +377,7 @@ impl Store {
                 let g = gemeente.to_string();
                 let a = aanbieder.to_string();
                 insert_many(
-                    self.backend,
+                    backend,
                     &mut tx,
                     "prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
                      bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, \
@@ -443,7 +450,7 @@ impl Store {
                     .filter_map(|p| Some((*ids.get(&p.regel)?, p.hold.as_ref()?)))
                     .collect();
                 insert_many(
-                    self.backend,
+                    backend,
                     &mut tx,
                     "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
                     6,
@@ -464,7 +471,7 @@ impl Store {
                     .flat_map(|(id, p)| p.signals.iter().map(move |s| (id, s)))
                     .collect();
                 insert_many(
-                    self.backend,
+                    backend,
                     &mut tx,
                     "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
                     5,
@@ -486,7 +493,9 @@ impl Store {
             answer: answer_out,
         })
     }
+}
 
+impl Store {
     /// Toewijzing versions: all kept; the current table follows the latest moment (IV013).
     async fn apply_toewijzingen(
         tx: &mut Transaction<'static, Any>,

@@ -43,6 +43,111 @@ pub struct Store {
     backend: Backend,
 }
 
+/// One processing transaction: locks, snapshot reads and all writes of one message.
+pub struct Tx {
+    pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub(crate) backend: Backend,
+}
+
+/// Result of claiming the inbox key of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First time this (Afzender, kind, Identificatie) is seen: registered in this transaction.
+    New,
+    /// The very same message (same bytes) was processed before, as message `id`.
+    Duplicate(i64),
+    /// The Identificatie was used before with other content (TR056 → 9056).
+    Reused,
+}
+
+/// Advisory-lock key space for client stripes (PostgreSQL).
+const STRIPES: u64 = 1024;
+const STRIPE_BASE: i64 = 0x1_7274_0000;
+
+/// Stripe of a client: messages about one client are serialised across workers and replicas.
+pub fn stripe(gemeente: &str, bsn: &str) -> i64 {
+    // FNV-1a: stable across processes and releases.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in gemeente.bytes().chain(bsn.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    STRIPE_BASE + (h % STRIPES) as i64
+}
+
+impl Store {
+    /// Starts the transaction for one message.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx {
+            tx: self.pool.begin().await?,
+            backend: self.backend,
+        })
+    }
+}
+
+impl Tx {
+    /// Serialises work on these clients across workers and replicas (PostgreSQL; SQLite has a
+    /// single writer). Stripes are locked in ascending order, so two messages cannot deadlock.
+    pub async fn lock_clients(&mut self, keys: &[(String, String)]) -> Result<()> {
+        if self.backend != Backend::Postgres || keys.is_empty() {
+            return Ok(());
+        }
+        let mut stripes: Vec<i64> = keys.iter().map(|(g, b)| stripe(g, b)).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let values: Vec<String> = stripes.iter().map(|k| format!("({k})")).collect();
+        let sql = format!(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM (VALUES {}) AS v(k) ORDER BY k) AS s",
+            values.join(",")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Registers (Afzender, kind, Identificatie) for this message, or says it was seen before.
+    pub async fn claim(
+        &mut self,
+        afzender: &str,
+        kind: &str,
+        identificatie: &str,
+        sha: &str,
+    ) -> Result<Claim> {
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO inbox_keys (afzender, kind, identificatie, message_id, payload_sha256) VALUES ($1,$2,$3,0,$4) \
+             ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING 1",
+        )
+        .bind(afzender.to_string())
+        .bind(kind.to_string())
+        .bind(identificatie.to_string())
+        .bind(sha.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if inserted.is_some() {
+            return Ok(Claim::New);
+        }
+        let (id, stored): (i64, String) = sqlx::query_as(
+            "SELECT message_id, payload_sha256 FROM inbox_keys WHERE afzender = $1 AND kind = $2 AND identificatie = $3",
+        )
+        .bind(afzender.to_string())
+        .bind(kind.to_string())
+        .bind(identificatie.to_string())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(if stored == sha {
+            Claim::Duplicate(id)
+        } else {
+            Claim::Reused
+        })
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Store({:?})", self.backend)

@@ -265,11 +265,66 @@ impl Store {
         Ok(())
     }
 
-    /// Verifies the hash chain over all messages; returns the number checked or the first broken id.
+    /// Seals committed messages into the hash chain, in the order they are found (at most
+    /// `limit` per call); returns how many were sealed. One sealer at a time (PostgreSQL:
+    /// advisory lock; SQLite: single writer).
+    pub async fn seal_chain(&self, limit: i64) -> Result<usize> {
+        use sha2::{Digest, Sha256};
+        let mut tx = self.pool.begin().await?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7274660)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT chain_seq, chain_hash FROM messages WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (mut seq, mut prev) = last.unwrap_or((0, "0".repeat(64)));
+        let todo: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, payload_sha256 FROM messages WHERE chain_seq IS NULL ORDER BY id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, sha) in &todo {
+            seq += 1;
+            let hash = hex::encode(Sha256::digest(format!("{prev}{sha}").as_bytes()));
+            sqlx::query(
+                "UPDATE messages SET chain_seq = $1, prev_hash = $2, chain_hash = $3 WHERE id = $4",
+            )
+            .bind(seq)
+            .bind(prev.clone())
+            .bind(hash.clone())
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
+            prev = hash;
+        }
+        tx.commit().await?;
+        Ok(todo.len())
+    }
+
+    /// Seals everything not yet sealed.
+    pub async fn seal_all(&self) -> Result<usize> {
+        let mut n = 0;
+        loop {
+            let k = self.seal_chain(5000).await?;
+            n += k;
+            if k == 0 {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Verifies the hash chain (after sealing what is pending); returns the number checked or
+    /// the id of the first message where it breaks.
     pub async fn verify_chain(&self) -> Result<std::result::Result<usize, i64>> {
         use sha2::{Digest, Sha256};
+        self.seal_all().await?;
         let rows = sqlx::query(
-            "SELECT id, payload_sha256, prev_hash, chain_hash FROM messages ORDER BY id",
+            "SELECT id, payload_sha256, raw, prev_hash, chain_hash FROM messages WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -277,10 +332,14 @@ impl Store {
         for r in &rows {
             let id = get_i64(r, "id")?;
             let sha = get_str(r, "payload_sha256")?;
-            let p = get_str(r, "prev_hash")?;
-            let c = get_str(r, "chain_hash")?;
+            let p = get_opt_str(r, "prev_hash")?.unwrap_or_default();
+            let c = get_opt_str(r, "chain_hash")?.unwrap_or_default();
+            let raw: Vec<u8> = {
+                use sqlx::Row;
+                r.try_get("raw")?
+            };
             let expect = hex::encode(Sha256::digest(format!("{prev}{sha}").as_bytes()));
-            if p != prev || c != expect {
+            if p != prev || c != expect || hex::encode(Sha256::digest(&raw)) != sha {
                 return Ok(Err(id));
             }
             prev = c;

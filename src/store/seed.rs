@@ -140,6 +140,12 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner statistics (after bulk loads; autovacuum does it in production).
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Number of stored Prestaties.
     pub async fn count_prestaties(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM prestaties")

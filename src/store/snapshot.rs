@@ -10,26 +10,27 @@ use super::rows::{self, PRESTATIE_COLS, START_COLS, TOEWIJZING_COLS};
 /// Stop columns in the order of START_COLS plus reden and einddatum (for the UNION with starts).
 const STOP_COLS_ORDERED: &str =
     "id, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active, reden_beeindiging, einddatum";
-use super::{Ph, Result, Store, CHUNK};
+use super::{Ph, Result, Tx, CHUNK};
 use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
 use crate::message::Wmo323;
 use crate::rules::state::*;
 
-impl Store {
+impl Tx {
     /// Runs `SELECT … WHERE <fixed> AND <col> IN (…)` over `values` in chunks.
     async fn select_in(
-        &self,
+        &mut self,
         sql_prefix: &str,
         fixed: &[String],
         values: &[String],
         int_values: bool,
     ) -> Result<Vec<AnyRow>> {
-        self.select_in_then(sql_prefix, "", fixed, values, int_values).await
+        self.select_in_then(sql_prefix, "", fixed, values, int_values)
+            .await
     }
 
     /// Like `select_in`, with `suffix` (e.g. `GROUP BY …`) after the IN list.
     async fn select_in_then(
-        &self,
+        &mut self,
         sql_prefix: &str,
         suffix: &str,
         fixed: &[String],
@@ -59,13 +60,13 @@ impl Store {
                     q.bind(v.clone())
                 };
             }
-            out.extend(q.fetch_all(&self.pool).await?);
+            out.extend(q.fetch_all(&mut *self.tx).await?);
         }
         Ok(out)
     }
 
     pub async fn toewijzingen(
-        &self,
+        &mut self,
         gemeente: &Gemeentecode,
         nummers: &[ToewijzingNummer],
     ) -> Result<Vec<Toewijzing>> {
@@ -83,7 +84,7 @@ impl Store {
     }
 
     async fn starts_stops(
-        &self,
+        &mut self,
         gemeente: &Gemeentecode,
         bsns: &[String],
     ) -> Result<(Vec<StartRow>, Vec<StopRow>)> {
@@ -110,7 +111,7 @@ impl Store {
                     q = q.bind(b.clone());
                 }
             }
-            for r in q.fetch_all(&self.pool).await? {
+            for r in q.fetch_all(&mut *self.tx).await? {
                 use sqlx::Row;
                 if r.try_get::<String, _>("soort")? == "start" {
                     starts.push(rows::start(&r)?);
@@ -124,7 +125,7 @@ impl Store {
 
     /// Snapshot for a 305/307: the toewijzingen named, and all starts/stops of this client.
     pub async fn startstop_snapshot(
-        &self,
+        &mut self,
         gemeente: &Gemeentecode,
         bsn: &Bsn,
         nummers: &[ToewijzingNummer],
@@ -140,11 +141,11 @@ impl Store {
         })
     }
 
-    pub async fn start_policy(&self, gemeente: &Gemeentecode) -> Result<StartPolicy> {
+    pub async fn start_policy(&mut self, gemeente: &Gemeentecode) -> Result<StartPolicy> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT start_policy FROM policies WHERE gemeente = $1")
                 .bind(gemeente.to_string())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.tx)
                 .await?;
         Ok(row
             .and_then(|(p,)| StartPolicy::parse(&p))
@@ -152,7 +153,7 @@ impl Store {
     }
 
     /// Snapshot for a 323 (see [`DeclaratieSnapshot`] for what is in it).
-    pub async fn declaratie_snapshot(&self, m: &Wmo323) -> Result<DeclaratieSnapshot> {
+    pub async fn declaratie_snapshot(&mut self, m: &Wmo323) -> Result<DeclaratieSnapshot> {
         let aanbieder: AgbCode = m.header.afzender;
         let gemeente: Gemeentecode = m.header.ontvanger;
         let d = &m.declaratie;
@@ -161,7 +162,7 @@ impl Store {
         )
         .bind(aanbieder.to_string())
         .bind(d.declaratie_nummer.clone())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.tx)
         .await?;
         let last: Option<(String, String)> = sqlx::query_as(
             "SELECT periode_begin, periode_eind FROM declaraties WHERE aanbieder = $1 AND gemeente = $2 \
@@ -169,7 +170,7 @@ impl Store {
         )
         .bind(aanbieder.to_string())
         .bind(gemeente.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.tx)
         .await?;
         let laatste_declaratie_periode = match last {
             Some((b, e)) => Some(crate::domain::Periode {
@@ -215,9 +216,15 @@ impl Store {
         let (min_begin, max_end) = m
             .prestaties()
             .map(|(_, p)| (p.product_periode.begindatum, p.product_periode.einddatum))
-            .fold((None, None), |(a, b): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), (x, y)| {
-                (Some(a.map_or(x, |a| a.min(x))), Some(b.map_or(y, |b| b.max(y))))
-            });
+            .fold(
+                (None, None),
+                |(a, b): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), (x, y)| {
+                    (
+                        Some(a.map_or(x, |a| a.min(x))),
+                        Some(b.map_or(y, |b| b.max(y))),
+                    )
+                },
+            );
         let (min_begin, max_end) = (
             min_begin.map(|d| rows::ymd(&d)).unwrap_or_default(),
             max_end.map(|d| rows::ymd(&d)).unwrap_or_default(),
@@ -279,7 +286,7 @@ impl Store {
         )
         .bind(aanbieder.to_string())
         .bind(gemeente.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.tx)
         .await?
         .iter()
         .map(rows::contract)
@@ -288,7 +295,7 @@ impl Store {
         let product_codes = sqlx::query_as::<_, (String, String)>(
             "SELECT product_categorie, product_code FROM product_codes",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.tx)
         .await?
         .into_iter()
         .filter_map(|(c, p)| {
@@ -312,5 +319,19 @@ impl Store {
             policy: self.start_policy(&gemeente).await?,
             sommen: Some(sommen),
         })
+    }
+}
+
+impl super::Store {
+    /// Current toewijzingen with these numbers (read-only convenience outside a message).
+    pub async fn toewijzingen(
+        &self,
+        gemeente: &Gemeentecode,
+        nummers: &[ToewijzingNummer],
+    ) -> Result<Vec<Toewijzing>> {
+        let mut tx = self.begin().await?;
+        let v = tx.toewijzingen(gemeente, nummers).await?;
+        tx.rollback().await?;
+        Ok(v)
     }
 }
