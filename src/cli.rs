@@ -23,9 +23,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "IWMO_MAX_BYTES", default_value_t = crate::intake::DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
 
-    /// Database: sqlite://FILE (embedded default, created on first use) or postgres://…
-    #[arg(long, global = true, env = "IWMO_DATABASE_URL", default_value = store::DEFAULT_URL, hide_env_values = true)]
-    pub database: String,
+    /// Database: sqlite://FILE (embedded default sqlite://iwmo.db, created on first use) or postgres://…
+    #[arg(long, global = true, env = "IWMO_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
 
     /// "Today" for the rules (TR135, holds): YYYY-MM-DD; default the system date. For tests and replays.
     #[arg(long, global = true, env = "IWMO_TODAY")]
@@ -94,6 +94,91 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Run the worker: consume messages (inbox directory or RabbitMQ), publish answers.
+    Serve(ServeArgs),
+    /// Inspect and replay the RabbitMQ dead-letter queue.
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetterAction,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+}
+
+/// Flags of `iwmo serve` (the last layer over defaults, `--config` file and IWMO_* environment).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// TOML configuration file (see deploy/iwmo.example.toml).
+    #[arg(long, env = "IWMO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// file (watched inbox directory) or amqp (RabbitMQ).
+    #[arg(long)]
+    pub transport: Option<String>,
+    #[arg(long)]
+    pub inbox: Option<PathBuf>,
+    #[arg(long)]
+    pub amqp_url: Option<String>,
+    #[arg(long)]
+    pub inbound_queue: Option<String>,
+    #[arg(long)]
+    pub http_addr: Option<String>,
+    #[arg(long)]
+    pub metrics_addr: Option<String>,
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    #[arg(long)]
+    pub prefetch: Option<u16>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeadLetterAction {
+    /// List dead letters (they stay in the queue).
+    List,
+    /// Show the N-th dead letter's body (1-based, as listed).
+    Show { n: usize },
+    /// Republish the N-th dead letter to the inbound queue and remove it from the dead letters.
+    Replay { n: usize },
+}
+
+/// The serve configuration from all layers.
+pub fn serve_config(
+    database: Option<&str>,
+    a: &ServeArgs,
+) -> Result<crate::config::Config, String> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let mut c = crate::config::load(a.config.as_ref(), &env).map_err(|e| e.to_string())?;
+    if let Some(d) = database {
+        c.database_url = d.to_string();
+    }
+    if let Some(t) = &a.transport {
+        c.transport = match t.as_str() {
+            "file" => crate::config::TransportKind::File,
+            "amqp" => crate::config::TransportKind::Amqp,
+            _ => return Err("--transport moet file of amqp zijn".into()),
+        };
+    }
+    if let Some(i) = &a.inbox {
+        c.inbox_dir = i.clone();
+    }
+    if let Some(u) = &a.amqp_url {
+        c.amqp_url = u.clone();
+    }
+    if let Some(q) = &a.inbound_queue {
+        c.inbound_queue = q.clone();
+    }
+    if let Some(h) = &a.http_addr {
+        c.http_addr = h.clone();
+    }
+    if let Some(m) = &a.metrics_addr {
+        c.metrics_addr = m.clone();
+    }
+    if let Some(n) = a.concurrency {
+        c.concurrency = n;
+    }
+    if let Some(p) = a.prefetch {
+        c.prefetch = p;
+    }
+    Ok(c)
 }
 
 #[derive(Subcommand, Debug)]
@@ -179,12 +264,85 @@ fn read_text(path: &PathBuf) -> Result<String, i32> {
 }
 
 async fn run_async(cli: Cli) -> i32 {
+    let today_fixed = cli.today;
     let today = today(cli.today);
-    let Some(store) = open(&cli.database).await else {
+    match &cli.command {
+        Command::Serve(a) => {
+            return match serve_config(cli.database.as_deref(), a) {
+                Ok(c) => crate::serve::run(c, today_fixed).await,
+                Err(e) => {
+                    eprintln!("iwmo serve: {e}");
+                    2
+                }
+            };
+        }
+        Command::DeadLetters { action, serve } => {
+            let c = match serve_config(cli.database.as_deref(), serve) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("iwmo dead-letters: {e}");
+                    return 2;
+                }
+            };
+            let replay = match action {
+                DeadLetterAction::Replay { n } => Some(*n),
+                _ => None,
+            };
+            return match crate::serve::amqp::dead_letters(&c, replay).await {
+                Ok(list) => {
+                    match action {
+                        DeadLetterAction::List => {
+                            if list.is_empty() {
+                                println!("geen dead letters in {}", c.dead_letter_queue);
+                            }
+                            for d in &list {
+                                println!(
+                                    "{:>4}  {} bytes  message-id {}  reden {}",
+                                    d.index,
+                                    d.size,
+                                    d.message_id.as_deref().unwrap_or("-"),
+                                    d.reason
+                                );
+                            }
+                        }
+                        DeadLetterAction::Show { n } => match list.iter().find(|d| d.index == *n) {
+                            Some(d) => println!("{}", String::from_utf8_lossy(&d.body)),
+                            None => {
+                                eprintln!("geen dead letter nummer {n}");
+                                return 1;
+                            }
+                        },
+                        DeadLetterAction::Replay { n } => {
+                            if list.iter().any(|d| d.index == *n) {
+                                println!(
+                                    "dead letter {n} opnieuw aangeboden aan {}",
+                                    c.inbound_queue
+                                );
+                            } else {
+                                eprintln!("geen dead letter nummer {n}");
+                                return 1;
+                            }
+                        }
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("iwmo dead-letters: RabbitMQ niet bereikbaar: {e}");
+                    3
+                }
+            };
+        }
+        _ => {}
+    }
+    let database = cli
+        .database
+        .clone()
+        .unwrap_or_else(|| store::DEFAULT_URL.to_string());
+    let Some(store) = open(&database).await else {
         return 3;
     };
     match cli.command {
-        Command::Check { .. } => 0,
+        Command::Check { .. } | Command::Serve(_) | Command::DeadLetters { .. } => 0,
         Command::Process { paths, out } => {
             let files = match check::expand(&paths) {
                 Ok(f) => f,

@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod decide;
 pub mod domain;
 pub mod imports;
@@ -15,5 +16,7 @@ pub mod pipeline;
 pub mod replay;
 pub mod retour;
 pub mod rules;
+pub mod serve;
 pub mod store;
 pub mod synth;
+pub mod telemetry;

@@ -3,12 +3,14 @@
 //! ISO text, money as integer cents), one migration set per backend in `schemas/`.
 
 pub mod apply;
+mod outbox;
 mod read;
 mod rows;
 mod seed;
 mod snapshot;
 
 pub use apply::{Commit, Effects, NewPrestatie};
+pub use outbox::Pending;
 pub use read::{HoldRow, SignalRow, StoredDecision};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -1,0 +1,386 @@
+//! The RabbitMQ transport (lapin): declares its topology, consumes with manual acks (only after
+//! commit), publishes answers from the outbox with publisher confirms, reconnects with backoff,
+//! pauses while the database is unreachable, and stops gracefully.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_lite::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions,
+    BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions,
+    QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+
+use super::Worker;
+use crate::config::Config;
+
+fn s(v: &str) -> ShortString {
+    ShortString::from(v)
+}
+
+pub async fn connect(c: &Config) -> lapin::Result<Connection> {
+    let name = format!("iwmo-{}@{}", env!("CARGO_PKG_VERSION"), std::process::id());
+    Connection::connect(
+        &c.amqp_url,
+        ConnectionProperties::default().with_connection_name(name.into()),
+    )
+    .await
+}
+
+/// Declares exchanges, queues and bindings (idempotent; same as deploy/rabbitmq/definitions.json).
+pub async fn declare_topology(ch: &Channel, c: &Config) -> lapin::Result<()> {
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    ch.exchange_declare(
+        s(&c.dead_letter_exchange),
+        ExchangeKind::Fanout,
+        durable,
+        FieldTable::default(),
+    )
+    .await?;
+    ch.exchange_declare(
+        s(&c.unrouted_exchange),
+        ExchangeKind::Fanout,
+        durable,
+        FieldTable::default(),
+    )
+    .await?;
+    let mut ans = FieldTable::default();
+    ans.insert(
+        s("alternate-exchange"),
+        AMQPValue::LongString(LongString::from(c.unrouted_exchange.as_str())),
+    );
+    ch.exchange_declare(s(&c.answers_exchange), ExchangeKind::Direct, durable, ans)
+        .await?;
+    let q = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    let quorum = || {
+        let mut t = FieldTable::default();
+        t.insert(
+            s("x-queue-type"),
+            AMQPValue::LongString(LongString::from("quorum")),
+        );
+        t
+    };
+    ch.queue_declare(s(&c.dead_letter_queue), q, quorum())
+        .await?;
+    ch.queue_bind(
+        s(&c.dead_letter_queue),
+        s(&c.dead_letter_exchange),
+        s(""),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    ch.queue_declare(s(&c.unrouted_queue), q, quorum()).await?;
+    ch.queue_bind(
+        s(&c.unrouted_queue),
+        s(&c.unrouted_exchange),
+        s(""),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
+    let mut inbound = quorum();
+    inbound.insert(
+        s("x-dead-letter-exchange"),
+        AMQPValue::LongString(LongString::from(c.dead_letter_exchange.as_str())),
+    );
+    inbound.insert(
+        s("x-delivery-limit"),
+        AMQPValue::LongInt(c.delivery_limit as i32),
+    );
+    ch.queue_declare(s(&c.inbound_queue), q, inbound).await?;
+    Ok(())
+}
+
+/// Publishes one answer and waits for the broker's confirm.
+pub async fn publish_answer(
+    ch: &Channel,
+    c: &Config,
+    p: &crate::store::Pending,
+) -> Result<(), String> {
+    let props = BasicProperties::default()
+        .with_message_id(s(&p.identificatie))
+        .with_content_type(s("application/xml"))
+        .with_delivery_mode(2)
+        .with_type(s(&p.answer_kind));
+    let confirm = ch
+        .basic_publish(
+            s(&c.answers_exchange),
+            s(&p.ontvanger),
+            BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            },
+            p.xml.as_bytes(),
+            props,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    if confirm.is_ack() && confirm.take_message().is_none() {
+        Ok(())
+    } else {
+        Err("broker bevestigde het antwoord niet".into())
+    }
+}
+
+pub async fn run(w: Arc<Worker>, stop: tokio::sync::watch::Receiver<bool>) -> i32 {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        if *stop.borrow() {
+            return 0;
+        }
+        let started = Instant::now();
+        match session(&w, stop.clone()).await {
+            Ok(()) => return 0,
+            Err(e) => {
+                w.broker_ok.store(false, Ordering::Relaxed);
+                w.consuming.store(false, Ordering::Relaxed);
+                if started.elapsed() > Duration::from_secs(30) {
+                    delay = Duration::from_millis(200);
+                }
+                tracing::warn!(error = %e, retry_ms = delay.as_millis() as u64, "verbinding met RabbitMQ verbroken; opnieuw verbinden");
+                let mut st = stop.clone();
+                tokio::select! {
+                    _ = st.changed() => return 0,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn session(
+    w: &Arc<Worker>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), String> {
+    let c = &w.config;
+    let conn = connect(c).await.map_err(|e| e.to_string())?;
+    let consume_ch = conn.create_channel().await.map_err(|e| e.to_string())?;
+    let publish_ch = conn.create_channel().await.map_err(|e| e.to_string())?;
+    publish_ch
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    declare_topology(&consume_ch, c)
+        .await
+        .map_err(|e| e.to_string())?;
+    consume_ch
+        .basic_qos(c.prefetch, BasicQosOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let tag = format!("iwmo-{}", std::process::id());
+    let mut consumer = consume_ch
+        .basic_consume(
+            s(&c.inbound_queue),
+            s(&tag),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    w.broker_ok.store(true, Ordering::Relaxed);
+    w.consuming.store(true, Ordering::Relaxed);
+    tracing::info!(queue = %c.inbound_queue, "verbonden met RabbitMQ; consumeren gestart");
+
+    // Outbox relay: publishes with confirms, marks as sent only after the confirm.
+    let relay_w = w.clone();
+    let relay_ch = publish_ch.clone();
+    let (relay_stop_tx, mut relay_stop) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(async move {
+        loop {
+            let cfg = relay_w.config.clone();
+            let ch = relay_ch.clone();
+            let r = relay_w
+                .store
+                .relay_outbox(200, "amqp", |p| {
+                    let ch = ch.clone();
+                    let cfg = cfg.clone();
+                    async move { publish_answer(&ch, &cfg, &p).await }
+                })
+                .await;
+            match r {
+                Ok(n) => {
+                    relay_w
+                        .metrics
+                        .published
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) => tracing::warn!(error = %e, "outbox-relay mislukt"),
+            }
+            let _ = relay_w.store.seal_chain(1000).await;
+            if *relay_stop.borrow() {
+                return;
+            }
+            tokio::select! {
+                _ = relay_stop.changed() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    });
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1)));
+    let mut inflight = tokio::task::JoinSet::new();
+    let result: Result<(), String> = loop {
+        // Pause while the database is unreachable: nothing is taken that cannot be committed.
+        if !w.db_ok.load(Ordering::Relaxed) {
+            w.consuming.store(false, Ordering::Relaxed);
+            w.wait_for_db(&stop).await;
+            w.consuming.store(true, Ordering::Relaxed);
+        }
+        let next = tokio::select! {
+            _ = stop.changed() => break Ok(()),
+            d = consumer.next() => d,
+        };
+        let delivery = match next {
+            None => break Err("consumer beëindigd".into()),
+            Some(Err(e)) => break Err(e.to_string()),
+            Some(Ok(d)) => d,
+        };
+        let permit = match permits.clone().acquire_owned().await {
+            Ok(p) => p,
+            Err(_) => break Ok(()),
+        };
+        let w2 = w.clone();
+        let acker = delivery.acker.clone();
+        inflight.spawn(async move {
+            let _permit = permit;
+            let source = format!("amqp:{}", delivery.delivery_tag);
+            let data = delivery.data;
+            let handled = tokio::spawn({
+                let w3 = w2.clone();
+                async move { w3.handle(&source, &data).await }
+            })
+            .await;
+            match handled {
+                // Committed (whatever the outcome): acknowledge.
+                Ok(Ok(_)) => {
+                    if let Err(e) = acker.ack(BasicAckOptions::default()).await {
+                        tracing::warn!(error = %e, "ack mislukt; het bericht komt terug en wordt als duplicaat herkend");
+                    }
+                }
+                // Nothing committed (database): back to the queue.
+                Ok(Err(_)) => {
+                    let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                }
+                // A panic: cannot be handled here; requeue, the delivery limit dead-letters it.
+                Err(e) => {
+                    w2.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, "verwerking afgebroken; terug naar de queue (na de limiet naar de dead-letter-queue)");
+                    let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                }
+            }
+        });
+        while inflight.try_join_next().is_some() {}
+    };
+
+    // Graceful: stop consuming, finish in-flight work within the deadline, flush the relay.
+    w.consuming.store(false, Ordering::Relaxed);
+    let _ = consume_ch
+        .basic_cancel(s(&tag), BasicCancelOptions::default())
+        .await;
+    let deadline = Duration::from_secs(w.config.shutdown_deadline_secs);
+    let _ = tokio::time::timeout(deadline, async {
+        while inflight.join_next().await.is_some() {}
+    })
+    .await;
+    let _ = relay_stop_tx.send(true);
+    let _ = tokio::time::timeout(deadline, relay).await;
+    let _ = consume_ch.close(200, s("OK")).await;
+    let _ = publish_ch.close(200, s("OK")).await;
+    let _ = conn.close(200, s("OK")).await;
+    result
+}
+
+/// A dead letter as seen by `iwmo dead-letters`.
+pub struct DeadLetter {
+    pub index: usize,
+    pub message_id: Option<String>,
+    pub size: usize,
+    pub reason: String,
+    pub body: Vec<u8>,
+}
+
+fn death_reason(props: &BasicProperties) -> String {
+    props
+        .headers()
+        .as_ref()
+        .and_then(|h| {
+            h.inner()
+                .get("x-first-death-reason")
+                .map(|v| format!("{v:?}"))
+        })
+        .unwrap_or_else(|| "onbekend".into())
+}
+
+/// Reads the dead-letter queue without removing anything (all are returned to the queue);
+/// with `replay = Some(i)`, the i-th is republished to the inbound queue and removed.
+pub async fn dead_letters(c: &Config, replay: Option<usize>) -> Result<Vec<DeadLetter>, String> {
+    let conn = connect(c).await.map_err(|e| e.to_string())?;
+    let ch = conn.create_channel().await.map_err(|e| e.to_string())?;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    declare_topology(&ch, c).await.map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let mut held = Vec::new();
+    for index in 1..=10_000usize {
+        let Some(m) = ch
+            .basic_get(s(&c.dead_letter_queue), BasicGetOptions::default())
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            break;
+        };
+        let d = m.delivery;
+        out.push(DeadLetter {
+            index,
+            message_id: d.properties.message_id().as_ref().map(|m| m.to_string()),
+            size: d.data.len(),
+            reason: death_reason(&d.properties),
+            body: d.data.clone(),
+        });
+        if replay == Some(index) {
+            ch.basic_publish(
+                s(""),
+                s(&c.inbound_queue),
+                BasicPublishOptions::default(),
+                &d.data,
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())?;
+            d.acker
+                .ack(BasicAckOptions::default())
+                .await
+                .map_err(|e| e.to_string())?;
+        } else {
+            held.push(d.acker);
+        }
+    }
+    for a in held {
+        let _ = a
+            .nack(BasicNackOptions {
+                requeue: true,
+                ..Default::default()
+            })
+            .await;
+    }
+    let _ = ch.close(200, s("OK")).await;
+    let _ = conn.close(200, s("OK")).await;
+    Ok(out)
+}

@@ -1,0 +1,215 @@
+//! `iwmo serve`: the worker. A transport (watched inbox directory, or RabbitMQ) feeds the same
+//! pipeline as `iwmo process`; answers leave through the transactional outbox and a relay.
+//! Nothing is acknowledged (or moved to done/) before its transaction committed; while the
+//! database is unreachable, consumption pauses.
+
+pub mod amqp;
+pub mod file;
+pub mod http;
+pub mod metrics;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::config::{Config, TransportKind};
+use crate::pipeline::{self, Outcome, Settings};
+use crate::store::{Store, StoreError};
+
+/// Shared state of a running worker.
+pub struct Worker {
+    pub store: Store,
+    pub config: Config,
+    pub metrics: metrics::Metrics,
+    pub db_ok: AtomicBool,
+    pub broker_ok: AtomicBool,
+    pub consuming: AtomicBool,
+    /// Fixed "today" (tests, replays); None: the local date at processing time.
+    pub today: Option<NaiveDate>,
+}
+
+impl Worker {
+    pub fn today(&self) -> NaiveDate {
+        self.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
+    }
+
+    /// Runs one message through the pipeline (answers stay in the outbox for the relay).
+    /// A store error means: nothing was committed; the caller must not acknowledge.
+    pub async fn handle(&self, source: &str, bytes: &[u8]) -> Result<Outcome, StoreError> {
+        self.metrics.received.fetch_add(1, Ordering::Relaxed);
+        let settings = Settings {
+            read: crate::message::ReadOptions {
+                max_bytes: self.config.max_bytes,
+            },
+            out_dir: None,
+        };
+        let t = Instant::now();
+        let span = tracing::info_span!("bericht", bron = %source);
+        let _g = span.enter();
+        match pipeline::process(&self.store, source, bytes, self.today(), &settings).await {
+            Ok(o) => {
+                self.db_ok.store(true, Ordering::Relaxed);
+                self.metrics
+                    .processed(&o.outcome, t.elapsed().as_secs_f64());
+                tracing::info!(
+                    kind = o.kind.as_deref().unwrap_or("-"),
+                    afzender = o.afzender.as_deref().unwrap_or("-"),
+                    identificatie = o.identificatie.as_deref().unwrap_or("-"),
+                    outcome = %o.outcome,
+                    codes = ?o.codes,
+                    ms = t.elapsed().as_secs_f64() * 1e3,
+                    "verwerkt"
+                );
+                Ok(o)
+            }
+            Err(e) => {
+                self.db_ok.store(false, Ordering::Relaxed);
+                self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, "opslag mislukt; niets bevestigd");
+                Err(e)
+            }
+        }
+    }
+
+    /// Waits (with backoff) until the database answers again.
+    pub async fn wait_for_db(&self, stop: &tokio::sync::watch::Receiver<bool>) {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if self.store.ping().await.is_ok() {
+                self.db_ok.store(true, Ordering::Relaxed);
+                tracing::info!("database weer bereikbaar; verwerking hervat");
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    fn ready(&self) -> bool {
+        self.db_ok.load(Ordering::Relaxed)
+            && (self.config.transport == TransportKind::File
+                || self.broker_ok.load(Ordering::Relaxed))
+            && self.consuming.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs the worker until SIGTERM/SIGINT; returns the exit code.
+pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
+    tracing::info!(config = ?config, "iwmo serve start");
+    let store = loop {
+        match Store::open(&config.database_url).await {
+            Ok(s) => break s,
+            Err(e) => {
+                tracing::error!(error = %e, database = %crate::store::redact_url(&config.database_url), "database niet bereikbaar; opnieuw over 2 s");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    };
+    let worker = Arc::new(Worker {
+        store,
+        config: config.clone(),
+        metrics: metrics::Metrics::default(),
+        db_ok: AtomicBool::new(true),
+        broker_ok: AtomicBool::new(false),
+        consuming: AtomicBool::new(false),
+        today,
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+
+    // Health and readiness, and metrics on their own port.
+    let w = worker.clone();
+    let health = Arc::new(
+        move |path: &str| -> futures_lite::future::Boxed<(u16, &'static str, String)> {
+            let w = w.clone();
+            let path = path.to_string();
+            Box::pin(async move {
+                match path.as_str() {
+                    "/healthz" => (200, "text/plain", "ok\n".to_string()),
+                    "/readyz" => {
+                        let db = w.store.ping().await.is_ok();
+                        w.db_ok.store(db, Ordering::Relaxed);
+                        let body = format!(
+                            "{{\"database\":{},\"broker\":{},\"consuming\":{}}}\n",
+                            db,
+                            w.config.transport == TransportKind::File
+                                || w.broker_ok.load(Ordering::Relaxed),
+                            w.consuming.load(Ordering::Relaxed)
+                        );
+                        (if w.ready() { 200 } else { 503 }, "application/json", body)
+                    }
+                    _ => (404, "text/plain", "not found\n".to_string()),
+                }
+            })
+        },
+    );
+    let w = worker.clone();
+    let metrics_route = Arc::new(
+        move |path: &str| -> futures_lite::future::Boxed<(u16, &'static str, String)> {
+            let w = w.clone();
+            let path = path.to_string();
+            Box::pin(async move {
+                if path == "/metrics" {
+                    if let Ok(n) = w.store.outbox_pending().await {
+                        w.metrics
+                            .outbox_pending
+                            .store(n.max(0) as u64, Ordering::Relaxed);
+                    }
+                    (200, "text/plain; version=0.0.4", w.metrics.render())
+                } else {
+                    (404, "text/plain", "not found\n".to_string())
+                }
+            })
+        },
+    );
+    let h1 = tokio::spawn(http::serve(
+        config.http_addr.clone(),
+        health,
+        stop_rx.clone(),
+    ));
+    let h2 = tokio::spawn(http::serve(
+        config.metrics_addr.clone(),
+        metrics_route,
+        stop_rx.clone(),
+    ));
+
+    // Signals.
+    let stop_sig = stop_tx.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stopsignaal ontvangen: stoppen met consumeren, lopend werk afmaken");
+        let _ = stop_sig.send(true);
+    });
+
+    let code = match config.transport {
+        TransportKind::File => file::run(worker.clone(), stop_rx.clone()).await,
+        TransportKind::Amqp => amqp::run(worker.clone(), stop_rx.clone()).await,
+    };
+    let _ = stop_tx.send(true);
+    let _ = h1.await;
+    let _ = h2.await;
+    // Seal what was stored into the hash chain before leaving.
+    let _ = worker.store.seal_all().await;
+    tracing::info!("iwmo serve gestopt");
+    code
+}
