@@ -224,3 +224,17 @@ mod tests {
         assert!(load(Some(&f), &[("IWMO_PREFETCH".into(), "veel".into())]).is_err());
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    /// deploy/iwmo.example.toml must stay loadable (unknown keys are refused).
+    #[test]
+    fn example_config_loads() {
+        let p = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/iwmo.example.toml"
+        ));
+        let c = super::load(Some(&p), &[]).unwrap();
+        assert_eq!(c.inbound_queue, "iwmo.inbound");
+    }
+}
