@@ -475,6 +475,9 @@ async fn duplicate(
 ) -> Result<Outcome, StoreError> {
     base.outcome = "duplicate".into();
     base.message_id = Some(message_id);
+    if settings.out_dir.is_none() {
+        store.requeue_answer(message_id).await?;
+    }
     if let Some(d) = store.decision(message_id).await? {
         if let (Some(k), Some(id), Some(xml)) =
             (&d.answer_kind, &d.answer_identificatie, &d.answer_xml)

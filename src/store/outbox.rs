@@ -76,6 +76,16 @@ impl Store {
         Ok(done)
     }
 
+    /// The same message arrived again: send its answer again (same message id, so receivers
+    /// that already have it can drop it).
+    pub async fn requeue_answer(&self, message_id: i64) -> Result<bool> {
+        let r = sqlx::query("UPDATE outbox SET published_at = NULL WHERE message_id = $1 AND published_at IS NOT NULL")
+            .bind(message_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     pub async fn outbox_pending(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
             .fetch_one(&self.pool)

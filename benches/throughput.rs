@@ -1,0 +1,242 @@
+//! End-to-end throughput of `iwmo serve` on RabbitMQ + PostgreSQL: publish → commit → answer
+//! confirmed and received, for 305s and for 323s of 100 Prestaties, with 1 and 2 workers, side by
+//! side with a bare lapin publish/consume/ack loop on the same broker. Needs IWMO_TEST_AMQP_URL and
+//! IWMO_TEST_PG_URL (or the IWMO_BENCH_* variants); run `cargo build --release` first.
+//!
+//! `cargo bench --bench throughput`
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use futures_lite::StreamExt;
+use lapin::options::*;
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Consumer};
+
+const BATCH: usize = 1000;
+
+struct Workers(Vec<Child>);
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn env(names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| std::env::var(n).ok())
+}
+
+async fn fresh_pg(base: &str, name: &str) -> String {
+    let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or_else(|| base.to_string());
+    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&format!("{server}/postgres")).await.unwrap();
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+    format!("{server}/{name}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_workers(n: usize, db: &str, amqp: &str, prefix: &str) -> Workers {
+    let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/iwmo");
+    let mut v = Vec::new();
+    for _ in 0..n {
+        v.push(
+            Command::new(bin)
+                .args(["serve", "--transport", "amqp"])
+                .env("IWMO_DATABASE_URL", db)
+                .env("IWMO_AMQP_URL", amqp)
+                .env("IWMO_TODAY", "2040-01-01")
+                .env("IWMO_INBOUND_QUEUE", format!("{prefix}.inbound"))
+                .env("IWMO_DEAD_LETTER_EXCHANGE", format!("{prefix}.dlx"))
+                .env("IWMO_DEAD_LETTER_QUEUE", format!("{prefix}.dead"))
+                .env("IWMO_ANSWERS_EXCHANGE", format!("{prefix}.answers"))
+                .env("IWMO_UNROUTED_EXCHANGE", format!("{prefix}.unrouted"))
+                .env("IWMO_UNROUTED_QUEUE", format!("{prefix}.unrouted"))
+                .env("IWMO_HTTP_ADDR", format!("127.0.0.1:{}", free_port()))
+                .env("IWMO_METRICS_ADDR", format!("127.0.0.1:{}", free_port()))
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("target/release/iwmo (cargo build --release first)"),
+        );
+    }
+    Workers(v)
+}
+
+/// Identificatie of the heenbericht an answer belongs to (the first Identificatie in it).
+fn heen_id(xml: &[u8]) -> String {
+    let s = String::from_utf8_lossy(xml);
+    s.split(":Identificatie>").nth(1).and_then(|r| r.split('<').next()).unwrap_or("").to_string()
+}
+
+async fn answers_consumer(ch: &Channel, exchange: &str, queue: &str) -> Consumer {
+    ch.queue_declare(queue.into(), QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() }, FieldTable::default())
+        .await
+        .unwrap();
+    // The worker declares the exchange; wait until it exists.
+    for _ in 0..100 {
+        if ch
+            .queue_bind(queue.into(), exchange.into(), "87654321".into(), QueueBindOptions::default(), FieldTable::default())
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ch.basic_consume(queue.into(), "bench".into(), BasicConsumeOptions { no_ack: true, ..Default::default() }, FieldTable::default())
+        .await
+        .unwrap()
+}
+
+/// Publishes `msgs` and waits for one answer each; returns (elapsed, latencies).
+async fn run_batch(pub_ch: &Channel, queue: &str, answers: &mut Consumer, msgs: Vec<(String, String)>) -> (Duration, Vec<Duration>) {
+    let start = Instant::now();
+    let mut sent: HashMap<String, Instant> = HashMap::new();
+    let n = msgs.len();
+    let mut confirms = Vec::new();
+    for (id, body) in msgs {
+        sent.insert(id, Instant::now());
+        confirms.push(
+            pub_ch
+                .basic_publish("".into(), queue.into(), BasicPublishOptions::default(), body.as_bytes(), BasicProperties::default().with_delivery_mode(2))
+                .await
+                .unwrap(),
+        );
+    }
+    for c in confirms {
+        c.await.unwrap();
+    }
+    let mut lat = Vec::with_capacity(n);
+    while lat.len() < n {
+        let d = match tokio::time::timeout(Duration::from_secs(120), answers.next()).await {
+            Ok(Some(Ok(d))) => d,
+            _ => panic!("answers stopped after {} of {n}", lat.len()),
+        };
+        if let Some(t) = sent.remove(&heen_id(&d.data)) {
+            lat.push(t.elapsed());
+        }
+    }
+    (start.elapsed(), lat)
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p) as usize]
+}
+
+fn main() {
+    let (Some(amqp), Some(pg)) = (
+        env(&["IWMO_BENCH_AMQP_URL", "IWMO_TEST_AMQP_URL"]),
+        env(&["IWMO_BENCH_PG_URL", "IWMO_TEST_PG_URL"]),
+    ) else {
+        eprintln!("throughput: skipped (set IWMO_TEST_AMQP_URL and IWMO_TEST_PG_URL)");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut c = Criterion::default().configure_from_args().sample_size(10).warm_up_time(Duration::from_secs(1));
+    let conn = rt.block_on(Connection::connect(&amqp, ConnectionProperties::default())).unwrap();
+    let pub_ch = rt.block_on(conn.create_channel()).unwrap();
+    rt.block_on(pub_ch.confirm_select(ConfirmSelectOptions::default())).unwrap();
+    let sub_ch = rt.block_on(conn.create_channel()).unwrap();
+    let mut report: Vec<String> = Vec::new();
+
+    // Bare loop: publish with confirms, consume with manual ack, same sizes as a 305.
+    {
+        let q = format!("bare.{}", std::process::id());
+        rt.block_on(pub_ch.queue_declare(q.as_str().into(), QueueDeclareOptions { auto_delete: true, ..Default::default() }, FieldTable::default())).unwrap();
+        let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
+        let mut cons = rt
+            .block_on(sub_ch.basic_consume(q.as_str().into(), "bare".into(), BasicConsumeOptions::default(), FieldTable::default()))
+            .unwrap();
+        let mut g = c.benchmark_group("bare-lapin");
+        g.throughput(Throughput::Elements(BATCH as u64));
+        g.bench_function("publish-consume-ack", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        let mut cs = Vec::new();
+                        for _ in 0..BATCH {
+                            cs.push(pub_ch.basic_publish("".into(), q.as_str().into(), BasicPublishOptions::default(), body.as_bytes(), BasicProperties::default().with_delivery_mode(2)).await.unwrap());
+                        }
+                        for x in cs {
+                            x.await.unwrap();
+                        }
+                        for _ in 0..BATCH {
+                            let d = cons.next().await.unwrap().unwrap();
+                            d.ack(BasicAckOptions::default()).await.unwrap();
+                        }
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+        g.finish();
+    }
+
+    for workers in [1usize, 2] {
+        for kind in ["305", "323x100"] {
+            let prefix = format!("tp{}w{workers}{kind}", std::process::id());
+            let db = rt.block_on(fresh_pg(&pg, &prefix.replace('x', "_")));
+            let store = rt.block_on(iwmo::store::Store::open(&db)).unwrap();
+            rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305")).unwrap();
+            rt.block_on(store.analyze()).unwrap();
+            let _w = start_workers(workers, &db, &amqp, &prefix);
+            let mut answers = rt.block_on(answers_consumer(&sub_ch, &format!("{prefix}.answers"), &format!("{prefix}.got")));
+            let inbound = format!("{prefix}.inbound");
+            let mut next = 0u32;
+            let mut all_lat = Vec::new();
+            let per = if kind == "305" { BATCH } else { BATCH / 10 };
+            let mut g = c.benchmark_group(format!("serve-{kind}"));
+            g.throughput(Throughput::Elements(per as u64));
+            g.bench_function(format!("{workers}-worker(s)"), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let msgs: Vec<(String, String)> = (0..per)
+                            .map(|_| {
+                                next += 1;
+                                let id = format!("T{next:09}");
+                                let body = if kind == "305" {
+                                    iwmo::synth::wmo305(&id, 100_000 + next, "2025-01-06")
+                                } else {
+                                    // 100 Prestaties on 100 fresh toewijzingen each.
+                                    let first = 100_000 + (next % 1900) * 100;
+                                    let (y, m) = (2025 + (next / 1900) as i32, 1);
+                                    iwmo::synth::wmo323_in(100, &id, &format!("D{next:010}"), y, m, first)
+                                };
+                                (id, body)
+                            })
+                            .collect();
+                        let (t, lat) = rt.block_on(run_batch(&pub_ch, &inbound, &mut answers, msgs));
+                        total += t;
+                        all_lat.extend(lat);
+                    }
+                    total
+                })
+            });
+            g.finish();
+            if !all_lat.is_empty() {
+                report.push(format!(
+                    "serve-{kind} {workers} worker(s): latency publish → answer p50 {:?}, p99 {:?} over {} messages",
+                    pct(&mut all_lat, 0.5),
+                    pct(&mut all_lat, 0.99),
+                    all_lat.len()
+                ));
+            }
+        }
+    }
+    c.final_summary();
+    for r in report {
+        eprintln!("{r}");
+    }
+}
