@@ -32,15 +32,33 @@ fn env(names: &[&str]) -> Option<String> {
 }
 
 async fn fresh_pg(base: &str, name: &str) -> String {
-    let server = base.rsplit_once('/').map(|(s, _)| s.to_string()).unwrap_or_else(|| base.to_string());
-    let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&format!("{server}/postgres")).await.unwrap();
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+    let server = base
+        .rsplit_once('/')
+        .map(|(s, _)| s.to_string())
+        .unwrap_or_else(|| base.to_string());
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
     format!("{server}/{name}")
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_workers(n: usize, db: &str, amqp: &str, prefix: &str) -> Workers {
@@ -74,31 +92,76 @@ fn start_workers(n: usize, db: &str, amqp: &str, prefix: &str) -> Workers {
 /// Identificatie of the heenbericht an answer belongs to (the first Identificatie in it).
 fn heen_id(xml: &[u8]) -> String {
     let s = String::from_utf8_lossy(xml);
-    s.split(":Identificatie>").nth(1).and_then(|r| r.split('<').next()).unwrap_or("").to_string()
+    s.split(":Identificatie>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or("")
+        .to_string()
 }
 
-async fn answers_consumer(ch: &Channel, exchange: &str, queue: &str) -> Consumer {
-    ch.queue_declare(queue.into(), QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() }, FieldTable::default())
-        .await
-        .unwrap();
-    // The worker declares the exchange; wait until it exists.
-    for _ in 0..100 {
-        if ch
-            .queue_bind(queue.into(), exchange.into(), "87654321".into(), QueueBindOptions::default(), FieldTable::default())
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    ch.basic_consume(queue.into(), "bench".into(), BasicConsumeOptions { no_ack: true, ..Default::default() }, FieldTable::default())
-        .await
-        .unwrap()
+async fn answers_consumer(
+    ch: &Channel,
+    exchange_prefix: &str,
+    exchange: &str,
+    queue: &str,
+) -> Consumer {
+    ch.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            exclusive: true,
+            auto_delete: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    // Declare the answers exchange exactly as the worker does (declarations must agree).
+    let mut args = FieldTable::default();
+    args.insert(
+        "alternate-exchange".into(),
+        lapin::types::AMQPValue::LongString(format!("{exchange_prefix}.unrouted").as_str().into()),
+    );
+    ch.exchange_declare(
+        exchange.into(),
+        lapin::ExchangeKind::Direct,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        args,
+    )
+    .await
+    .unwrap();
+    ch.queue_bind(
+        queue.into(),
+        exchange.into(),
+        "87654321".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    ch.basic_consume(
+        queue.into(),
+        "bench".into(),
+        BasicConsumeOptions {
+            no_ack: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Publishes `msgs` and waits for one answer each; returns (elapsed, latencies).
-async fn run_batch(pub_ch: &Channel, queue: &str, answers: &mut Consumer, msgs: Vec<(String, String)>) -> (Duration, Vec<Duration>) {
+async fn run_batch(
+    pub_ch: &Channel,
+    queue: &str,
+    answers: &mut Consumer,
+    msgs: Vec<(String, String)>,
+) -> (Duration, Vec<Duration>) {
     let start = Instant::now();
     let mut sent: HashMap<String, Instant> = HashMap::new();
     let n = msgs.len();
@@ -107,7 +170,13 @@ async fn run_batch(pub_ch: &Channel, queue: &str, answers: &mut Consumer, msgs: 
         sent.insert(id, Instant::now());
         confirms.push(
             pub_ch
-                .basic_publish("".into(), queue.into(), BasicPublishOptions::default(), body.as_bytes(), BasicProperties::default().with_delivery_mode(2))
+                .basic_publish(
+                    "".into(),
+                    queue.into(),
+                    BasicPublishOptions::default(),
+                    body.as_bytes(),
+                    BasicProperties::default().with_delivery_mode(2),
+                )
                 .await
                 .unwrap(),
         );
@@ -141,21 +210,44 @@ fn main() {
         eprintln!("throughput: skipped (set IWMO_TEST_AMQP_URL and IWMO_TEST_PG_URL)");
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut c = Criterion::default().configure_from_args().sample_size(10).warm_up_time(Duration::from_secs(1));
-    let conn = rt.block_on(Connection::connect(&amqp, ConnectionProperties::default())).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1));
+    let conn = rt
+        .block_on(Connection::connect(&amqp, ConnectionProperties::default()))
+        .unwrap();
     let pub_ch = rt.block_on(conn.create_channel()).unwrap();
-    rt.block_on(pub_ch.confirm_select(ConfirmSelectOptions::default())).unwrap();
+    rt.block_on(pub_ch.confirm_select(ConfirmSelectOptions::default()))
+        .unwrap();
     let sub_ch = rt.block_on(conn.create_channel()).unwrap();
     let mut report: Vec<String> = Vec::new();
 
     // Bare loop: publish with confirms, consume with manual ack, same sizes as a 305.
     {
         let q = format!("bare.{}", std::process::id());
-        rt.block_on(pub_ch.queue_declare(q.as_str().into(), QueueDeclareOptions { auto_delete: true, ..Default::default() }, FieldTable::default())).unwrap();
+        rt.block_on(pub_ch.queue_declare(
+            q.as_str().into(),
+            QueueDeclareOptions {
+                auto_delete: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        ))
+        .unwrap();
         let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
         let mut cons = rt
-            .block_on(sub_ch.basic_consume(q.as_str().into(), "bare".into(), BasicConsumeOptions::default(), FieldTable::default()))
+            .block_on(sub_ch.basic_consume(
+                q.as_str().into(),
+                "bare".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            ))
             .unwrap();
         let mut g = c.benchmark_group("bare-lapin");
         g.throughput(Throughput::Elements(BATCH as u64));
@@ -166,7 +258,18 @@ fn main() {
                     for _ in 0..iters {
                         let mut cs = Vec::new();
                         for _ in 0..BATCH {
-                            cs.push(pub_ch.basic_publish("".into(), q.as_str().into(), BasicPublishOptions::default(), body.as_bytes(), BasicProperties::default().with_delivery_mode(2)).await.unwrap());
+                            cs.push(
+                                pub_ch
+                                    .basic_publish(
+                                        "".into(),
+                                        q.as_str().into(),
+                                        BasicPublishOptions::default(),
+                                        body.as_bytes(),
+                                        BasicProperties::default().with_delivery_mode(2),
+                                    )
+                                    .await
+                                    .unwrap(),
+                            );
                         }
                         for x in cs {
                             x.await.unwrap();
@@ -188,10 +291,38 @@ fn main() {
             let prefix = format!("tp{}w{workers}{kind}", std::process::id());
             let db = rt.block_on(fresh_pg(&pg, &prefix.replace('x', "_")));
             let store = rt.block_on(iwmo::store::Store::open(&db)).unwrap();
-            rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305")).unwrap();
+            rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305"))
+                .unwrap();
             rt.block_on(store.analyze()).unwrap();
             let _w = start_workers(workers, &db, &amqp, &prefix);
-            let mut answers = rt.block_on(answers_consumer(&sub_ch, &format!("{prefix}.answers"), &format!("{prefix}.got")));
+            // Publishing before the worker declared its queue would lose the messages.
+            rt.block_on(async {
+                for _ in 0..300 {
+                    let ch = conn.create_channel().await.unwrap();
+                    let ok = ch
+                        .queue_declare(
+                            format!("{prefix}.inbound").as_str().into(),
+                            QueueDeclareOptions {
+                                passive: true,
+                                ..Default::default()
+                            },
+                            FieldTable::default(),
+                        )
+                        .await
+                        .is_ok();
+                    let _ = ch.close(200, "OK".into()).await;
+                    if ok {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            });
+            let mut answers = rt.block_on(answers_consumer(
+                &sub_ch,
+                &prefix,
+                &format!("{prefix}.answers"),
+                &format!("{prefix}.got"),
+            ));
             let inbound = format!("{prefix}.inbound");
             let mut next = 0u32;
             let mut all_lat = Vec::new();
@@ -212,12 +343,20 @@ fn main() {
                                     // 100 Prestaties on 100 fresh toewijzingen each.
                                     let first = 100_000 + (next % 1900) * 100;
                                     let (y, m) = (2025 + (next / 1900) as i32, 1);
-                                    iwmo::synth::wmo323_in(100, &id, &format!("D{next:010}"), y, m, first)
+                                    iwmo::synth::wmo323_in(
+                                        100,
+                                        &id,
+                                        &format!("D{next:010}"),
+                                        y,
+                                        m,
+                                        first,
+                                    )
                                 };
                                 (id, body)
                             })
                             .collect();
-                        let (t, lat) = rt.block_on(run_batch(&pub_ch, &inbound, &mut answers, msgs));
+                        let (t, lat) =
+                            rt.block_on(run_batch(&pub_ch, &inbound, &mut answers, msgs));
                         total += t;
                         all_lat.extend(lat);
                     }

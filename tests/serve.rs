@@ -42,7 +42,9 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let addr = format!("127.0.0.1:{port}").parse().ok()?;
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
+    // One write: the server reads the request with a single read().
+    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let status = buf.split_whitespace().nth(1)?.parse().ok()?;
@@ -55,14 +57,22 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 
 /// The value of one sample line (`name{labels} value`) in a Prometheus text exposition.
 fn metric(text: &str, sample: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' ')?.trim().parse().ok())
+    text.lines().find_map(|l| {
+        l.strip_prefix(sample)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
-        assert!(t.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            t.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -139,7 +149,11 @@ fn xsd_check(label: &str, files: &[PathBuf]) {
         return;
     }
     for (f, (ok, msg)) in files.iter().zip(common::xsd_validate(files)) {
-        assert!(ok, "{label}: {} is not valid against the XSD: {msg}", f.display());
+        assert!(
+            ok,
+            "{label}: {} is not valid against the XSD: {msg}",
+            f.display()
+        );
     }
 }
 
@@ -156,7 +170,13 @@ struct Serve {
 }
 
 impl Serve {
-    fn start(label: &str, dir: &Path, db: &str, transport: &str, env: &[(String, String)]) -> Serve {
+    fn start(
+        label: &str,
+        dir: &Path,
+        db: &str,
+        transport: &str,
+        env: &[(String, String)],
+    ) -> Serve {
         let http = free_port();
         let metrics = free_port();
         let log = dir.join(format!(
@@ -369,15 +389,21 @@ fn file_transport_on(db: &TestDb) {
     }
     assert!(bsns.contains("999990019"), "{bsns:?}");
 
-    wait_until(&format!("{label}: inbox empty"), Duration::from_secs(30), || {
-        serve.assert_running();
-        xml_files(&d("inbox")).is_empty()
-            && names(&d("inbox").join(".processing")).is_empty()
-            && names(&d("done")).len() + names(&d("failed")).len() >= 4
-    });
-    wait_until(&format!("{label}: answers in outbox"), Duration::from_secs(10), || {
-        xml_files(&d("outbox")).len() >= 2
-    });
+    wait_until(
+        &format!("{label}: inbox empty"),
+        Duration::from_secs(30),
+        || {
+            serve.assert_running();
+            xml_files(&d("inbox")).is_empty()
+                && names(&d("inbox").join(".processing")).is_empty()
+                && names(&d("done")).len() + names(&d("failed")).len() >= 4
+        },
+    );
+    wait_until(
+        &format!("{label}: answers in outbox"),
+        Duration::from_secs(10),
+        || xml_files(&d("outbox")).len() >= 2,
+    );
     std::thread::sleep(Duration::from_millis(300));
 
     assert_eq!(
@@ -398,13 +424,17 @@ fn file_transport_on(db: &TestDb) {
     );
     let reden = std::fs::read_to_string(d("failed").join("305-bsn-8-digits.reden.txt")).unwrap();
     assert!(!reden.trim().is_empty(), "{label}: empty reason");
-    assert!(!reden.contains("99999001"), "{label}: reason echoes the BSN: {reden}");
+    assert!(
+        !reden.contains("99999001"),
+        "{label}: reason echoes the BSN: {reden}"
+    );
 
     let answers = xml_files(&d("outbox"));
     let mut kinds = BTreeMap::new();
     for a in &answers {
         let xml = std::fs::read_to_string(a).unwrap();
-        let kind = answer_kind(&xml).unwrap_or_else(|| panic!("{label}: {} is no answer", a.display()));
+        let kind =
+            answer_kind(&xml).unwrap_or_else(|| panic!("{label}: {} is no answer", a.display()));
         let id = answer_id(&xml).expect("answer id");
         // The file name is KIND-ID.xml, the same id as the broker's message id.
         assert_eq!(
@@ -421,7 +451,11 @@ fn file_transport_on(db: &TestDb) {
     );
     xsd_check(label, &answers);
 
-    assert_eq!(serve.get("/healthz").map(|r| r.0), Some(200), "{label}: /healthz");
+    assert_eq!(
+        serve.get("/healthz").map(|r| r.0),
+        Some(200),
+        "{label}: /healthz"
+    );
     let (status, body) = serve.get("/readyz").expect("/readyz answers");
     assert_eq!(status, 200, "{label}: /readyz {body}");
     let ready: serde_json::Value = serde_json::from_str(body.trim()).expect("readyz json");
@@ -441,10 +475,19 @@ fn file_transport_on(db: &TestDb) {
         "{m}"
     );
     assert_eq!(metric(&m, "iwmo_outbox_pending"), Some(0.0), "{m}");
-    assert_eq!(metric(&m, "iwmo_processing_seconds_count"), Some(4.0), "{m}");
+    assert_eq!(
+        metric(&m, "iwmo_processing_seconds_count"),
+        Some(4.0),
+        "{m}"
+    );
 
     let (code, took) = serve.terminate(Duration::from_secs(10));
-    assert_eq!(code, 0, "{label}: exit status after SIGTERM; log:\n{}", serve.log());
+    assert_eq!(
+        code,
+        0,
+        "{label}: exit status after SIGTERM; log:\n{}",
+        serve.log()
+    );
     let log = serve.log();
     assert_no_bsn(label, &log, &bsns);
     for line in log.lines() {
@@ -453,7 +496,10 @@ fn file_transport_on(db: &TestDb) {
             "{label}: not a JSON log line: {line}"
         );
     }
-    assert!(log.contains("ST2501100001"), "{label}: message key not logged");
+    assert!(
+        log.contains("ST2501100001"),
+        "{label}: message key not logged"
+    );
     eprintln!(
         "file transport on {label}: ok in {:.1} s (SIGTERM → exit in {} ms)",
         t0.elapsed().as_secs_f64(),
@@ -649,7 +695,11 @@ fn check_answers(label: &str, dir: &Path, answers: &[Answer]) {
     for (i, (id, kind, xml)) in answers.iter().enumerate() {
         let want_id = answer_id(xml).unwrap_or_else(|| panic!("{label}: no id in answer {xml}"));
         assert_eq!(id.as_deref(), Some(want_id.as_str()), "{label}: message id");
-        assert_eq!(kind.as_deref(), answer_kind(xml).as_deref(), "{label}: type");
+        assert_eq!(
+            kind.as_deref(),
+            answer_kind(xml).as_deref(),
+            "{label}: type"
+        );
         let f = dir.join(format!("answer-{i}.xml"));
         std::fs::write(&f, xml).unwrap();
         files.push(f);
@@ -678,26 +728,36 @@ async fn amqp_answers_on(url: &str, db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     block(|| import_contract(db.url(), dir.path()));
     let topo = Topology::new(url, label);
-    let mut serve = Serve::start(label, dir.path(), db.url(), "amqp", &topo.env());
+    // One at a time, so that the 305 finds the toewijzing of the 301 published before it (with
+    // more, the order between messages about one client is whichever takes the lock first).
+    let mut env = topo.env();
+    env.push(("IWMO_CONCURRENCY".into(), "1".into()));
+    let mut serve = Serve::start(label, dir.path(), db.url(), "amqp", &env);
     block(|| serve.wait_ready());
     let (conn, ch) = channel(url).await;
     let mut consumer = bind_answers(&ch, &topo).await;
 
     let mut bsns = BTreeSet::new();
-    for f in ["301a.xml", "305a.xml", "323a.xml", "305a.xml"] {
-        let body = std::fs::read(common::root().join("fixtures/valid").join(f)).unwrap();
+    let fixture = |f: &str| std::fs::read(common::root().join("fixtures/valid").join(f)).unwrap();
+    for f in ["301a.xml", "305a.xml", "323a.xml"] {
+        let body = fixture(f);
         bsns.extend(bsns_of(&String::from_utf8_lossy(&body)));
         publish(&ch, &topo.inbound, &body).await;
     }
-    let answers = receive(
+    let mut answers = receive(
         &mut consumer,
         Duration::from_secs(30),
-        Duration::from_millis(1500),
+        Duration::from_millis(1000),
         |a| a.len() >= 2,
     )
     .await;
+    let show = |a: &[Answer]| {
+        a.iter()
+            .map(|a| (a.0.clone(), a.1.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(answers.len(), 2, "{label}: answers {:?}", show(&answers));
     let kinds: BTreeSet<_> = answers.iter().filter_map(|a| a.1.clone()).collect();
-    assert_eq!(answers.len(), 2, "{label}: answers {:?}", answers.iter().map(|a| (&a.0, &a.1)).collect::<Vec<_>>());
     assert_eq!(
         kinds,
         ["WMO306", "WMO325"].map(String::from).into_iter().collect(),
@@ -705,14 +765,60 @@ async fn amqp_answers_on(url: &str, db: &TestDb) {
     );
     check_answers(label, dir.path(), &answers);
 
+    // The same 305 again, once its answer is confirmed: acknowledged, counted as a duplicate,
+    // nothing decided anew, and its answer re-sent unchanged (same message id, same bytes).
     block(|| {
-        wait_until(&format!("{label}: 4 processed"), Duration::from_secs(15), || {
-            serve.metric("iwmo_processing_seconds_count") >= 4.0
-        })
+        wait_until(
+            &format!("{label}: outbox drained"),
+            Duration::from_secs(10),
+            || serve.metric("iwmo_outbox_pending") == 0.0,
+        )
+    });
+    publish(&ch, &topo.inbound, &fixture("305a.xml")).await;
+    let again = receive(
+        &mut consumer,
+        Duration::from_secs(15),
+        Duration::from_millis(1500),
+        |a| !a.is_empty(),
+    )
+    .await;
+    assert_eq!(
+        again.len(),
+        1,
+        "{label}: answers to the duplicate {:?}",
+        show(&again)
+    );
+    let first_306 = answers
+        .iter()
+        .find(|a| a.1.as_deref() == Some("WMO306"))
+        .expect("306");
+    assert_eq!(&again[0], first_306, "{label}: the re-sent answer differs");
+    answers.extend(again);
+    check_answers(label, dir.path(), &answers);
+
+    block(|| {
+        wait_until(
+            &format!("{label}: 4 processed"),
+            Duration::from_secs(15),
+            || serve.metric("iwmo_processing_seconds_count") >= 4.0,
+        )
     });
     let m = block(|| serve.metrics_text());
+    let m = format!(
+        "{m}\n--- log:\n{}",
+        serve
+            .log()
+            .lines()
+            .filter(|l| l.contains("verwerkt"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert_eq!(metric(&m, "iwmo_messages_received_total"), Some(4.0), "{m}");
-    assert_eq!(metric(&m, "iwmo_messages_duplicate_total"), Some(1.0), "{m}");
+    assert_eq!(
+        metric(&m, "iwmo_messages_duplicate_total"),
+        Some(1.0),
+        "{m}"
+    );
     assert_eq!(
         metric(&m, "iwmo_messages_processed_total{outcome=\"duplicate\"}"),
         Some(1.0),
@@ -723,17 +829,37 @@ async fn amqp_answers_on(url: &str, db: &TestDb) {
         Some(2.0),
         "{m}"
     );
-    assert_eq!(metric(&m, "iwmo_answers_published_total"), Some(2.0), "{m}");
-    assert_eq!(metric(&m, "iwmo_messages_dead_lettered_total"), Some(0.0), "{m}");
-    assert_eq!(queue_len(&ch, &topo.inbound).await, 0, "{label}: inbound queue");
+    assert_eq!(metric(&m, "iwmo_answers_published_total"), Some(3.0), "{m}");
+    assert_eq!(
+        metric(&m, "iwmo_messages_dead_lettered_total"),
+        Some(0.0),
+        "{m}"
+    );
+    assert_eq!(
+        queue_len(&ch, &topo.inbound).await,
+        0,
+        "{label}: inbound queue"
+    );
     assert_eq!(queue_len(&ch, &topo.dead).await, 0, "{label}: dead letters");
-    assert_eq!(queue_len(&ch, &topo.unrouted_q).await, 0, "{label}: unrouted");
+    assert_eq!(
+        queue_len(&ch, &topo.unrouted_q).await,
+        0,
+        "{label}: unrouted"
+    );
 
     let (code, took) = block(|| serve.terminate(Duration::from_secs(10)));
-    assert_eq!(code, 0, "{label}: exit after SIGTERM; log:\n{}", serve.log());
+    assert_eq!(
+        code,
+        0,
+        "{label}: exit after SIGTERM; log:\n{}",
+        serve.log()
+    );
     let log = serve.log();
     assert_no_bsn(label, &log, &bsns);
-    assert!(!log.contains("guest:guest"), "{label}: broker password in the log");
+    assert!(
+        !log.contains("guest:guest"),
+        "{label}: broker password in the log"
+    );
 
     topo.cleanup(&ch).await;
     let _ = conn.close(200, "OK".into()).await;
@@ -761,7 +887,9 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
     let t0 = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = iwmo::store::Store::open(db.url()).await.expect("open store");
+        let store = iwmo::store::Store::open(db.url())
+            .await
+            .expect("open store");
         store
             .seed_toewijzingen(200_000, 200_100, false)
             .await
@@ -788,13 +916,18 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
     }
     assert!(bsns.len() >= 2, "{bsns:?}");
 
-    let mut answers = receive(&mut consumer, Duration::from_secs(30), Duration::ZERO, |a| {
-        a.len() >= 3
-    })
+    let mut answers = receive(
+        &mut consumer,
+        Duration::from_secs(30),
+        Duration::ZERO,
+        |a| a.len() >= 3,
+    )
     .await;
     block(|| first.sigkill());
     let before_kill = answers.len();
-    let store = iwmo::store::Store::open(db.url()).await.expect("open store");
+    let store = iwmo::store::Store::open(db.url())
+        .await
+        .expect("open store");
     let decided_at_kill: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM decisions")
         .fetch_one(store.pool())
         .await
@@ -802,7 +935,11 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
 
     let mut second = Serve::start(label, dir.path(), db.url(), "amqp", &env);
     block(|| second.wait_ready());
-    let distinct = |a: &[Answer]| a.iter().filter_map(|x| x.0.clone()).collect::<BTreeSet<_>>();
+    let distinct = |a: &[Answer]| {
+        a.iter()
+            .filter_map(|x| x.0.clone())
+            .collect::<BTreeSet<_>>()
+    };
     let more = receive(
         &mut consumer,
         Duration::from_secs(60),
@@ -848,21 +985,33 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(all_decisions, i64::from(N), "{label}: decisions in total");
-    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let (pending,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(pending, 0, "{label}: unpublished answers");
     block(|| {
-        wait_until(&format!("{label}: outbox drained"), Duration::from_secs(10), || {
-            second.metric("iwmo_outbox_pending") == 0.0
-        })
+        wait_until(
+            &format!("{label}: outbox drained"),
+            Duration::from_secs(10),
+            || second.metric("iwmo_outbox_pending") == 0.0,
+        )
     });
-    assert_eq!(queue_len(&ch, &topo.inbound).await, 0, "{label}: inbound queue");
+    assert_eq!(
+        queue_len(&ch, &topo.inbound).await,
+        0,
+        "{label}: inbound queue"
+    );
     assert_eq!(queue_len(&ch, &topo.dead).await, 0, "{label}: dead letters");
 
     let (code, _) = block(|| second.terminate(Duration::from_secs(10)));
-    assert_eq!(code, 0, "{label}: exit after SIGTERM; log:\n{}", second.log());
+    assert_eq!(
+        code,
+        0,
+        "{label}: exit after SIGTERM; log:\n{}",
+        second.log()
+    );
     assert_no_bsn(&format!("{label} (before kill)"), &first.log(), &bsns);
     assert_no_bsn(&format!("{label} (after restart)"), &second.log(), &bsns);
 

@@ -28,12 +28,20 @@ where
                 let Ok((mut sock, _)) = acc else { continue };
                 let route = route.clone();
                 tokio::spawn(async move {
-                    let mut buf = [0u8; 2048];
-                    let n = match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf)).await {
-                        Ok(Ok(n)) => n,
-                        _ => return,
-                    };
-                    let req = String::from_utf8_lossy(&buf[..n]);
+                    // Read until the end of the request head (or 4 KB), however the client splits it.
+                    let mut buf = Vec::with_capacity(1024);
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        let n = match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut chunk)).await {
+                            Ok(Ok(n)) => n,
+                            _ => return,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        if n == 0 || buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 4096 {
+                            break;
+                        }
+                    }
+                    let req = String::from_utf8_lossy(&buf);
                     let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
                     let (status, ctype, body) = if req.starts_with("GET ") {
                         route(&path).await
