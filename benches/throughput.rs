@@ -89,10 +89,15 @@ fn start_workers(n: usize, db: &str, amqp: &str, prefix: &str) -> Workers {
     Workers(v)
 }
 
-/// Identificatie of the heenbericht an answer belongs to (the first Identificatie in it).
+/// Identificatie of the heenbericht an answer belongs to: a 306/308 copies the heenbericht's
+/// header (first Identificatie); a 325 names it in DeclaratieIdentificatie.
 fn heen_id(xml: &[u8]) -> String {
     let s = String::from_utf8_lossy(xml);
-    s.split(":Identificatie>")
+    let from = s
+        .find("DeclaratieIdentificatie>")
+        .map(|i| &s[i..])
+        .unwrap_or(&s);
+    from.split(":Identificatie>")
         .nth(1)
         .and_then(|r| r.split('<').next())
         .unwrap_or("")
