@@ -203,6 +203,37 @@ fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Gemeente, client and ToewijzingNummers of a 305/307 (what its snapshot is loaded for).
+fn startstop_keys(
+    msg: &Message,
+) -> Option<(
+    crate::domain::Gemeentecode,
+    crate::domain::Bsn,
+    Vec<crate::domain::ToewijzingNummer>,
+)> {
+    match msg {
+        Message::Wmo305(m) => Some((
+            m.header.ontvanger,
+            m.client.bsn,
+            m.client
+                .producten
+                .iter()
+                .filter_map(|p| p.toewijzing_nummer)
+                .collect(),
+        )),
+        Message::Wmo307(m) => Some((
+            m.header.ontvanger,
+            m.client.bsn,
+            m.client
+                .producten
+                .iter()
+                .filter_map(|p| p.toewijzing_nummer)
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
 /// The clients a message is about (locked for the duration of its transaction).
 fn clients_of(msg: &Message) -> Vec<(String, String)> {
     match msg {
@@ -257,30 +288,12 @@ async fn decide_and_store(
     let t_snapshot = std::time::Instant::now();
     let snapshot = if decide::needs_state(msg, today, reused) {
         match msg {
-            Message::Wmo305(m) => Snapshot::StartStop(
-                tx.startstop_snapshot(
-                    &m.header.ontvanger,
-                    &m.client.bsn,
-                    &m.client
-                        .producten
-                        .iter()
-                        .filter_map(|p| p.toewijzing_nummer)
-                        .collect::<Vec<_>>(),
-                )
-                .await?,
-            ),
-            Message::Wmo307(m) => Snapshot::StartStop(
-                tx.startstop_snapshot(
-                    &m.header.ontvanger,
-                    &m.client.bsn,
-                    &m.client
-                        .producten
-                        .iter()
-                        .filter_map(|p| p.toewijzing_nummer)
-                        .collect::<Vec<_>>(),
-                )
-                .await?,
-            ),
+            Message::Wmo305(_) | Message::Wmo307(_) => match startstop_keys(msg) {
+                Some((gemeente, bsn, nummers)) => {
+                    Snapshot::StartStop(tx.startstop_snapshot(&gemeente, &bsn, &nummers).await?)
+                }
+                None => Snapshot::Geen,
+            },
             Message::Wmo323(m) => Snapshot::Declaratie(tx.declaratie_snapshot(m).await?),
             _ => Snapshot::Geen,
         }
