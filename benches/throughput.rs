@@ -233,30 +233,36 @@ fn main() {
     let sub_ch = rt.block_on(conn.create_channel()).unwrap();
     let mut report: Vec<String> = Vec::new();
 
-    // Bare loop: publish with confirms, consume with manual ack, same sizes as a 305.
-    {
-        let q = format!("bare.{}", std::process::id());
+    // Bare loop: publish with confirms, consume with manual ack, same sizes as a 305; once on a
+    // classic queue and once on a durable quorum queue like the worker's inbound queue.
+    for quorum in [false, true] {
+        let q = format!("bare.{}.{}", std::process::id(), if quorum { "quorum" } else { "classic" });
+        let mut args = FieldTable::default();
+        if quorum {
+            args.insert("x-queue-type".into(), lapin::types::AMQPValue::LongString("quorum".into()));
+        }
         rt.block_on(pub_ch.queue_declare(
             q.as_str().into(),
             QueueDeclareOptions {
-                auto_delete: true,
+                auto_delete: !quorum,
+                durable: quorum,
                 ..Default::default()
             },
-            FieldTable::default(),
+            args,
         ))
         .unwrap();
         let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
         let mut cons = rt
             .block_on(sub_ch.basic_consume(
                 q.as_str().into(),
-                "bare".into(),
+                q.as_str().into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             ))
             .unwrap();
         let mut g = c.benchmark_group("bare-lapin");
         g.throughput(Throughput::Elements(BATCH as u64));
-        g.bench_function("publish-consume-ack", |b| {
+        g.bench_function(if quorum { "quorum-queue" } else { "classic-queue" }, |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
                     let t = Instant::now();
@@ -289,6 +295,9 @@ fn main() {
             })
         });
         g.finish();
+        if quorum {
+            let _ = rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
+        }
     }
 
     for workers in [1usize, 2] {

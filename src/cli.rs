@@ -128,6 +128,8 @@ pub struct ServeArgs {
     pub concurrency: Option<usize>,
     #[arg(long)]
     pub prefetch: Option<u16>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,6 +179,9 @@ pub fn serve_config(
     }
     if let Some(p) = a.prefetch {
         c.prefetch = p;
+    }
+    if let Some(b) = a.batch_size {
+        c.batch_size = b.max(1);
     }
     Ok(c)
 }

@@ -33,6 +33,8 @@ pub struct Config {
     pub delivery_limit: u32,
     pub prefetch: u16,
     pub concurrency: usize,
+    /// Deliveries already waiting that are decided in one shared transaction (1: one each).
+    pub batch_size: usize,
     pub http_addr: String,
     pub metrics_addr: String,
     pub shutdown_deadline_secs: u64,
@@ -58,8 +60,9 @@ impl Default for Config {
             unrouted_exchange: "iwmo.answers.unrouted".into(),
             unrouted_queue: "iwmo.answers.unrouted".into(),
             delivery_limit: 5,
-            prefetch: 32,
-            concurrency: 8,
+            prefetch: 128,
+            concurrency: 4,
+            batch_size: 32,
             http_addr: "127.0.0.1:8080".into(),
             metrics_addr: "127.0.0.1:9090".into(),
             shutdown_deadline_secs: 30,
@@ -81,6 +84,7 @@ impl std::fmt::Debug for Config {
             .field("delivery_limit", &self.delivery_limit)
             .field("prefetch", &self.prefetch)
             .field("concurrency", &self.concurrency)
+            .field("batch_size", &self.batch_size)
             .field("http_addr", &self.http_addr)
             .field("metrics_addr", &self.metrics_addr)
             .finish_non_exhaustive()
@@ -153,6 +157,7 @@ struct DefaultsView {
     delivery_limit: i64,
     prefetch: i64,
     concurrency: i64,
+    batch_size: i64,
     http_addr: String,
     metrics_addr: String,
     shutdown_deadline_secs: i64,
@@ -181,6 +186,7 @@ impl Default for DefaultsView {
             delivery_limit: 0,
             prefetch: 0,
             concurrency: 0,
+            batch_size: 0,
             http_addr: c.http_addr,
             metrics_addr: c.metrics_addr,
             shutdown_deadline_secs: 0,
@@ -215,7 +221,8 @@ mod tests {
         let c = load(Some(&f), &env).unwrap();
         assert_eq!(c.transport, TransportKind::Amqp);
         assert_eq!(c.prefetch, 64);
-        assert_eq!(c.concurrency, 8);
+        assert_eq!(c.concurrency, 4);
+        assert_eq!(c.batch_size, 32);
         let shown = format!("{c:?}");
         assert!(
             !shown.contains("geheim") && !shown.contains(":pw@"),

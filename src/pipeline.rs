@@ -88,6 +88,32 @@ fn error_text(e: &ReadError) -> String {
     }
 }
 
+/// A message that passed intake and level 1 and is about to be decided.
+pub struct Valid {
+    source: String,
+    bytes: Vec<u8>,
+    sha: String,
+    msg: Message,
+    kind: String,
+    afzender: String,
+    ident: crate::message::common::BerichtIdentificatie,
+    base: Outcome,
+}
+
+/// What reading a message led to: already handled (invalid, registered), or to be decided.
+#[allow(clippy::large_enum_variant)]
+enum Prepared {
+    Done(Outcome),
+    Valid(Valid),
+}
+
+/// What one message did inside a (possibly shared) transaction.
+enum Step {
+    Stored(Outcome),
+    /// The very same message was stored before as this message id.
+    Duplicate(i64, Outcome),
+}
+
 /// Processes one message: decides, stores everything in one transaction, writes the answer.
 /// Returns an error only when the store itself fails (then nothing was stored).
 pub async fn process(
@@ -97,10 +123,79 @@ pub async fn process(
     today: NaiveDate,
     settings: &Settings,
 ) -> Result<Outcome, StoreError> {
+    match prepare(store, source, bytes, settings).await? {
+        Prepared::Done(o) => Ok(o),
+        Prepared::Valid(v) => process_valid(store, &v, today, settings).await,
+    }
+}
+
+/// Processes several messages, the valid ones in one shared transaction (one commit, one lock
+/// statement, in the given order, so a later message sees what an earlier one stored). If that
+/// transaction fails, each message is processed again on its own, so one message can never
+/// hold the others back. The result for each message is at its index; an error means nothing
+/// of that message was stored.
+pub async fn process_batch(
+    store: &Store,
+    items: &[(String, Vec<u8>)],
+    today: NaiveDate,
+    settings: &Settings,
+) -> Vec<Result<Outcome, StoreError>> {
+    let mut results: Vec<Option<Result<Outcome, StoreError>>> =
+        (0..items.len()).map(|_| None).collect();
+    let mut valid: Vec<(usize, Valid)> = Vec::new();
+    for (i, (source, bytes)) in items.iter().enumerate() {
+        match prepare(store, source, bytes, settings).await {
+            Ok(Prepared::Done(o)) => results[i] = Some(Ok(o)),
+            Ok(Prepared::Valid(v)) => valid.push((i, v)),
+            Err(e) => results[i] = Some(Err(e)),
+        }
+    }
+    if valid.len() > 1 {
+        let shared = async {
+            let mut tx: Tx = store.begin().await?;
+            let clients: Vec<(String, String)> =
+                valid.iter().flat_map(|(_, v)| clients_of(&v.msg)).collect();
+            tx.lock_clients(&clients).await?;
+            let mut steps = Vec::with_capacity(valid.len());
+            for (_, v) in &valid {
+                steps.push(step(&mut tx, v, today, settings).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(steps)
+        }
+        .await;
+        match shared {
+            Ok(steps) => {
+                for ((i, _), st) in valid.iter().zip(steps) {
+                    results[*i] = Some(after_commit(store, st, settings).await);
+                }
+                valid.clear();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, berichten = valid.len(), "gezamenlijke transactie mislukt; berichten elk apart");
+            }
+        }
+    }
+    for (i, v) in &valid {
+        results[*i] = Some(process_valid(store, v, today, settings).await);
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(StoreError::Corrupt("bericht niet verwerkt".into()))))
+        .collect()
+}
+
+/// Reads a message; invalid ones (and those not decided on) are stored right away.
+async fn prepare(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    settings: &Settings,
+) -> Result<Prepared, StoreError> {
     let sha = sha256_hex(bytes);
     let parsed = match message::read(bytes, settings.read) {
         Ok(p) => p,
-        Err(e) => return invalid(store, source, bytes, &sha, &e).await,
+        Err(e) => return Ok(Prepared::Done(invalid(store, source, bytes, &sha, &e).await?)),
     };
     let msg = parsed.message;
     let kind = msg.kind().name();
@@ -128,7 +223,7 @@ pub async fn process(
                     delivered_via: None,
                 })
                 .await?;
-            return Ok(Outcome {
+            return Ok(Prepared::Done(Outcome {
                 file: source.to_string(),
                 kind: Some(kind),
                 afzender: None,
@@ -139,7 +234,7 @@ pub async fn process(
                 error: None,
                 message_id: Some(c.message_id),
                 answer_xml: None,
-            });
+            }));
         }
     };
     let base = Outcome {
@@ -161,33 +256,67 @@ pub async fn process(
         let e = format!("{kind} wordt door de gemeente verstuurd, niet ontvangen");
         let mut o = invalid_record(store, source, bytes, &sha, Some(&msg), e.clone()).await?;
         o.error = Some(e);
-        return Ok(o);
+        return Ok(Prepared::Done(o));
     }
+    Ok(Prepared::Valid(Valid {
+        source: source.to_string(),
+        bytes: bytes.to_vec(),
+        sha,
+        msg,
+        kind,
+        afzender,
+        ident,
+        base,
+    }))
+}
 
-    // Deadlocks or serialisation failures between replicas are retried from the start.
+/// One valid message in a transaction of its own; deadlocks or serialisation failures between
+/// replicas are retried from the start.
+async fn process_valid(
+    store: &Store,
+    v: &Valid,
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Outcome, StoreError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match decide_and_store(
-            store,
-            source,
-            bytes,
-            &sha,
-            &msg,
-            &kind,
-            &afzender,
-            &ident,
-            today,
-            settings,
-            base.clone(),
-        )
-        .await
-        {
+        let r = async {
+            let mut tx: Tx = store.begin().await?;
+            tx.lock_clients(&clients_of(&v.msg)).await?;
+            let st = step(&mut tx, v, today, settings).await?;
+            match st {
+                Step::Duplicate(..) => tx.rollback().await?,
+                Step::Stored(_) => tx.commit().await?,
+            }
+            Ok::<_, StoreError>(st)
+        }
+        .await;
+        match r {
             Err(StoreError::Db(e)) if attempt < 4 && is_transient(&e) => {
                 tracing::warn!(attempt, "transactie opnieuw na conflict");
                 continue;
             }
-            other => return other,
+            Err(e) => return Err(e),
+            Ok(st) => return after_commit(store, st, settings).await,
+        }
+    }
+}
+
+/// After the commit: a duplicate gets its stored answer again; answers are written as files
+/// where the settings say so.
+async fn after_commit(
+    store: &Store,
+    st: Step,
+    settings: &Settings,
+) -> Result<Outcome, StoreError> {
+    match st {
+        Step::Duplicate(mid, base) => duplicate(store, mid, base, settings).await,
+        Step::Stored(mut out) => {
+            if let Some((k, id, xml)) = &out.answer_xml {
+                out.answer = write_answer(settings.out_dir.as_deref(), k, id, xml)?;
+            }
+            Ok(out)
         }
     }
 }
@@ -259,28 +388,22 @@ fn clients_of(msg: &Message) -> Vec<(String, String)> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn decide_and_store(
-    store: &Store,
-    source: &str,
-    bytes: &[u8],
-    sha: &str,
-    msg: &Message,
-    kind: &str,
-    afzender: &str,
-    ident: &crate::message::common::BerichtIdentificatie,
-    today: NaiveDate,
-    settings: &Settings,
-    base: Outcome,
-) -> Result<Outcome, StoreError> {
-    let mut tx: Tx = store.begin().await?;
-    tx.lock_clients(&clients_of(msg)).await?;
+/// Claims, decides and writes one message inside `tx` (not committed here).
+async fn step(tx: &mut Tx, v: &Valid, today: NaiveDate, settings: &Settings) -> Result<Step, StoreError> {
+    let Valid {
+        source,
+        bytes,
+        sha,
+        msg,
+        kind,
+        afzender,
+        ident,
+        base,
+    } = v;
+    let (source, sha, kind, afzender) = (source.as_str(), sha.as_str(), kind.as_str(), afzender.as_str());
     // The same message again (same sender, kind, Identificatie and bytes): answer the same way.
     let reused = match tx.claim(afzender, kind, &ident.identificatie, sha).await? {
-        Claim::Duplicate(mid) => {
-            tx.rollback().await?;
-            return duplicate(store, mid, base, settings).await;
-        }
+        Claim::Duplicate(mid) => return Ok(Step::Duplicate(mid, base.clone())),
         Claim::Reused => true,
         Claim::New => false,
     };
@@ -345,7 +468,7 @@ async fn decide_and_store(
     let decide_time = t_decide.elapsed();
     let t_commit = std::time::Instant::now();
     let committed = tx
-        .finish(Commit {
+        .apply(Commit {
             message: MessageRecord {
                 source: source.to_string(),
                 sha256: sha.to_string(),
@@ -379,12 +502,11 @@ async fn decide_and_store(
         commit_ms = t_commit.elapsed().as_secs_f64() * 1e3,
         "fasen"
     );
-    let mut out = base;
+    let mut out = base.clone();
     out.outcome = decided.outcome.to_string();
     out.message_id = Some(committed.message_id);
-    if let Some((k, id, xml)) = &committed.answer {
+    if let Some((_, _, xml)) = &committed.answer {
         out.codes = decide::answer_codes(xml);
-        out.answer = write_answer(settings.out_dir.as_deref(), k, id, xml)?;
     } else {
         out.codes = decided
             .lines
@@ -395,7 +517,7 @@ async fn decide_and_store(
             .collect();
     }
     out.answer_xml = committed.answer;
-    Ok(out)
+    Ok(Step::Stored(out))
 }
 
 fn recipient(msg: &Message) -> Option<String> {

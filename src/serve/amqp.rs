@@ -102,37 +102,53 @@ pub async fn declare_topology(ch: &Channel, c: &Config) -> lapin::Result<()> {
     Ok(())
 }
 
-/// Publishes one answer and waits for the broker's confirm.
-pub async fn publish_answer(
+/// Publishes a batch of answers: all publishes are sent first (pipelined on the confirm-mode
+/// channel), then every confirm is awaited. An answer counts as delivered only when the broker
+/// acked it and did not return it (mandatory: unroutable answers come back).
+pub async fn publish_answers(
     ch: &Channel,
     c: &Config,
-    p: &crate::store::Pending,
-) -> Result<(), String> {
-    let props = BasicProperties::default()
-        .with_message_id(s(&p.identificatie))
-        .with_content_type(s("application/xml"))
-        .with_delivery_mode(2)
-        .with_type(s(&p.answer_kind));
-    let confirm = ch
-        .basic_publish(
-            s(&c.answers_exchange),
-            s(&p.ontvanger),
-            BasicPublishOptions {
-                mandatory: true,
-                ..Default::default()
-            },
-            p.xml.as_bytes(),
-            props,
-        )
-        .await
-        .map_err(|e| e.to_string())?
-        .await
-        .map_err(|e| e.to_string())?;
-    if confirm.is_ack() && confirm.take_message().is_none() {
-        Ok(())
-    } else {
-        Err("broker bevestigde het antwoord niet".into())
+    batch: Vec<crate::store::Pending>,
+) -> Vec<Result<(), String>> {
+    let mut confirms = Vec::with_capacity(batch.len());
+    for p in &batch {
+        let props = BasicProperties::default()
+            .with_message_id(s(&p.identificatie))
+            .with_content_type(s("application/xml"))
+            .with_delivery_mode(2)
+            .with_type(s(&p.answer_kind));
+        let sent = ch
+            .basic_publish(
+                s(&c.answers_exchange),
+                s(&p.ontvanger),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                p.xml.as_bytes(),
+                props,
+            )
+            .await
+            .map_err(|e| e.to_string());
+        confirms.push(sent);
     }
+    let mut out = Vec::with_capacity(confirms.len());
+    for c in confirms {
+        out.push(match c {
+            Err(e) => Err(e),
+            Ok(pending) => match pending.await {
+                Err(e) => Err(e.to_string()),
+                Ok(confirm) => {
+                    if confirm.is_ack() && confirm.take_message().is_none() {
+                        Ok(())
+                    } else {
+                        Err("broker bevestigde het antwoord niet".into())
+                    }
+                }
+            },
+        });
+    }
+    out
 }
 
 pub async fn run(w: Arc<Worker>, stop: tokio::sync::watch::Receiver<bool>) -> i32 {
@@ -205,28 +221,34 @@ async fn session(
             let ch = relay_ch.clone();
             let r = relay_w
                 .store
-                .relay_outbox(200, "amqp", |p| {
-                    let ch = ch.clone();
-                    let cfg = cfg.clone();
-                    async move { publish_answer(&ch, &cfg, &p).await }
+                .relay_outbox(500, "amqp", |batch| async move {
+                    publish_answers(&ch, &cfg, batch).await
                 })
                 .await;
-            match r {
-                Ok(n) => {
+            let more = match r {
+                Ok((n, full)) => {
                     relay_w
                         .metrics
                         .published
                         .fetch_add(n as u64, Ordering::Relaxed);
+                    full
                 }
-                Err(e) => tracing::warn!(error = %e, "outbox-relay mislukt"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox-relay mislukt");
+                    false
+                }
+            };
+            relay_w.housekeeping().await;
+            if more {
+                continue;
             }
-            let _ = relay_w.store.seal_chain(1000).await;
             if *relay_stop.borrow() {
                 return;
             }
             tokio::select! {
                 _ = relay_stop.changed() => {}
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = relay_w.relay_wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }
     });
@@ -244,45 +266,90 @@ async fn session(
             _ = stop.changed() => break Ok(()),
             d = consumer.next() => d,
         };
-        let delivery = match next {
+        let mut batch = match next {
             None => break Err("consumer beëindigd".into()),
             Some(Err(e)) => break Err(e.to_string()),
-            Some(Ok(d)) => d,
+            Some(Ok(d)) => vec![d],
         };
+        // Deliveries already waiting join this one's transaction (never waits for more).
+        let mut stream_error = None;
+        while batch.len() < c.batch_size.max(1) {
+            match futures_lite::future::poll_once(consumer.next()).await {
+                Some(Some(Ok(d))) => batch.push(d),
+                Some(Some(Err(e))) => {
+                    stream_error = Some(e.to_string());
+                    break;
+                }
+                Some(None) => {
+                    stream_error = Some("consumer beëindigd".into());
+                    break;
+                }
+                None => break,
+            }
+        }
         let permit = match permits.clone().acquire_owned().await {
             Ok(p) => p,
             Err(_) => break Ok(()),
         };
         let w2 = w.clone();
-        let acker = delivery.acker.clone();
         inflight.spawn(async move {
             let _permit = permit;
-            let source = format!("amqp:{}", delivery.delivery_tag);
-            let data = delivery.data;
+            let mut items = Vec::with_capacity(batch.len());
+            let mut ackers = Vec::with_capacity(batch.len());
+            for d in batch {
+                items.push((format!("amqp:{}", d.delivery_tag), d.data));
+                ackers.push(d.acker);
+            }
+            let items = Arc::new(items);
             let handled = tokio::spawn({
-                let w3 = w2.clone();
-                async move { w3.handle(&source, &data).await }
+                let (w3, items) = (w2.clone(), items.clone());
+                async move { w3.handle_batch(&items).await }
             })
             .await;
-            match handled {
-                // Committed (whatever the outcome): acknowledge.
-                Ok(Ok(_)) => {
-                    if let Err(e) = acker.ack(BasicAckOptions::default()).await {
-                        tracing::warn!(error = %e, "ack mislukt; het bericht komt terug en wordt als duplicaat herkend");
-                    }
-                }
-                // Nothing committed (database): back to the queue.
-                Ok(Err(_)) => {
-                    let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
-                }
-                // A panic: cannot be handled here; requeue, the delivery limit dead-letters it.
+            let results: Vec<Result<(), String>> = match handled {
+                Ok(results) => results.into_iter().map(|r| r.map(|_| ()).map_err(|e| e.to_string())).collect(),
+                // A panic in a shared batch: each message again on its own, so only the one that
+                // cannot be handled is returned to the queue (and dead-lettered at the limit).
                 Err(e) => {
-                    w2.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(error = %e, "verwerking afgebroken; terug naar de queue (na de limiet naar de dead-letter-queue)");
-                    let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                    tracing::error!(error = %e, "verwerking afgebroken; berichten elk apart opnieuw");
+                    let mut v = Vec::with_capacity(items.len());
+                    for i in 0..items.len() {
+                        let (w3, items) = (w2.clone(), items.clone());
+                        let one = tokio::spawn(async move {
+                            let (source, data) = &items[i];
+                            w3.handle(source, data).await
+                        })
+                        .await;
+                        v.push(match one {
+                            Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
+                            Err(e) => {
+                                w2.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                                tracing::error!(error = %e, "bericht kan niet verwerkt worden; terug naar de queue (na de limiet naar de dead-letter-queue)");
+                                Err(e.to_string())
+                            }
+                        });
+                    }
+                    v
+                }
+            };
+            for (r, acker) in results.iter().zip(ackers) {
+                match r {
+                    // Committed (whatever the outcome): acknowledge.
+                    Ok(()) => {
+                        if let Err(e) = acker.ack(BasicAckOptions::default()).await {
+                            tracing::warn!(error = %e, "ack mislukt; het bericht komt terug en wordt als duplicaat herkend");
+                        }
+                    }
+                    // Nothing committed (database, or a panic): back to the queue.
+                    Err(_) => {
+                        let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                    }
                 }
             }
         });
+        if let Some(e) = stream_error {
+            break Err(e);
+        }
         while inflight.try_join_next().is_some() {}
     };
 

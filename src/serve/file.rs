@@ -35,19 +35,24 @@ async fn relay(w: &Worker) {
     let dir = w.config.outbox_dir.clone();
     let r = w
         .store
-        .relay_outbox(200, "file", |p| {
-            let path = dir.join(format!("{}-{}.xml", p.answer_kind, p.identificatie));
-            let res = write_atomic(&path, &p.xml).map_err(|e| e.to_string());
+        .relay_outbox(500, "file", |batch| {
+            let res: Vec<Result<(), String>> = batch
+                .iter()
+                .map(|p| {
+                    let path = dir.join(format!("{}-{}.xml", p.answer_kind, p.identificatie));
+                    write_atomic(&path, &p.xml).map_err(|e| e.to_string())
+                })
+                .collect();
             async move { res }
         })
         .await;
     match r {
-        Ok(n) => {
+        Ok((n, _)) => {
             w.metrics.published.fetch_add(n as u64, Ordering::Relaxed);
         }
         Err(e) => tracing::warn!(error = %e, "outbox-relay mislukt"),
     }
-    let _ = w.store.seal_chain(1000).await;
+    w.housekeeping().await;
 }
 
 pub async fn run(w: Arc<Worker>, mut stop: tokio::sync::watch::Receiver<bool>) -> i32 {

@@ -28,6 +28,10 @@ pub struct Worker {
     pub consuming: AtomicBool,
     /// Fixed "today" (tests, replays); None: the local date at processing time.
     pub today: Option<NaiveDate>,
+    /// Wakes the outbox relay when a commit left an answer to publish.
+    pub relay_wake: tokio::sync::Notify,
+    /// When housekeeping (sealing, statistics) last ran its slow part.
+    pub last_maintenance: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Worker {
@@ -36,40 +40,91 @@ impl Worker {
             .unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 
-    /// Runs one message through the pipeline (answers stay in the outbox for the relay).
-    /// A store error means: nothing was committed; the caller must not acknowledge.
-    pub async fn handle(&self, source: &str, bytes: &[u8]) -> Result<Outcome, StoreError> {
-        self.metrics.received.fetch_add(1, Ordering::Relaxed);
-        let settings = Settings {
+    fn settings(&self) -> Settings {
+        Settings {
             read: crate::message::ReadOptions {
                 max_bytes: self.config.max_bytes,
             },
             out_dir: None,
-        };
+        }
+    }
+
+    /// Runs one message through the pipeline (answers stay in the outbox for the relay).
+    /// A store error means: nothing was committed; the caller must not acknowledge.
+    pub async fn handle(&self, source: &str, bytes: &[u8]) -> Result<Outcome, StoreError> {
+        self.metrics.received.fetch_add(1, Ordering::Relaxed);
         let t = Instant::now();
+        let r = pipeline::process(&self.store, source, bytes, self.today(), &self.settings()).await;
+        self.record(source, &r, t.elapsed().as_secs_f64());
+        r
+    }
+
+    /// Runs several deliveries through the pipeline in one shared transaction where possible
+    /// (see `pipeline::process_batch`); the result for each is at its index.
+    pub async fn handle_batch(&self, items: &[(String, Vec<u8>)]) -> Vec<Result<Outcome, StoreError>> {
+        self.metrics
+            .received
+            .fetch_add(items.len() as u64, Ordering::Relaxed);
+        let t = Instant::now();
+        let results =
+            pipeline::process_batch(&self.store, items, self.today(), &self.settings()).await;
+        let secs = t.elapsed().as_secs_f64() / items.len().max(1) as f64;
+        for ((source, _), r) in items.iter().zip(&results) {
+            self.record(source, r, secs);
+        }
+        results
+    }
+
+    /// Metrics and the log line (in a span per message) of one processed message.
+    fn record(&self, source: &str, r: &Result<Outcome, StoreError>, secs: f64) {
         let span = tracing::info_span!("bericht", bron = %source);
         let _g = span.enter();
-        match pipeline::process(&self.store, source, bytes, self.today(), &settings).await {
+        match r {
             Ok(o) => {
                 self.db_ok.store(true, Ordering::Relaxed);
-                self.metrics
-                    .processed(&o.outcome, t.elapsed().as_secs_f64());
+                if o.answer_xml.is_some() {
+                    self.relay_wake.notify_one();
+                }
+                self.metrics.processed(&o.outcome, secs);
                 tracing::info!(
                     kind = o.kind.as_deref().unwrap_or("-"),
                     afzender = o.afzender.as_deref().unwrap_or("-"),
                     identificatie = o.identificatie.as_deref().unwrap_or("-"),
                     outcome = %o.outcome,
                     codes = ?o.codes,
-                    ms = t.elapsed().as_secs_f64() * 1e3,
+                    ms = secs * 1e3,
                     "verwerkt"
                 );
-                Ok(o)
             }
             Err(e) => {
                 self.db_ok.store(false, Ordering::Relaxed);
                 self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, "opslag mislukt; niets bevestigd");
-                Err(e)
+            }
+        }
+    }
+
+    /// Seals committed messages into the hash chain; every 10 s also keeps the planner's
+    /// statistics fresh where the database does not (see `Store::maintain_statistics`).
+    pub async fn housekeeping(&self) {
+        if let Err(e) = self.store.seal_chain(2000).await {
+            tracing::warn!(error = %e, "verzegelen van de hashketen mislukt; later opnieuw");
+        }
+        let due = {
+            let mut last = self.last_maintenance.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() > Duration::from_secs(10));
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            match self.store.maintain_statistics().await {
+                Ok(t) if !t.is_empty() => {
+                    tracing::info!(tabellen = ?t, "statistieken bijgewerkt (autovacuum staat uit)")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "statistieken bijwerken mislukt"),
             }
         }
     }
@@ -119,6 +174,8 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
         broker_ok: AtomicBool::new(false),
         consuming: AtomicBool::new(false),
         today,
+        relay_wake: tokio::sync::Notify::new(),
+        last_maintenance: std::sync::Mutex::new(None),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 

@@ -180,9 +180,22 @@ impl Store {
 
 impl super::Tx {
     /// Writes everything about one message and commits.
-    pub async fn finish(self, c: Commit) -> Result<Committed> {
+    pub async fn finish(mut self, c: Commit) -> Result<Committed> {
+        let done = self.apply(c).await?;
+        self.tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Commits the transaction (after one or more `apply`).
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes everything about one message inside this transaction (which may hold several).
+    pub async fn apply(&mut self, c: Commit) -> Result<Committed> {
         let backend = self.backend;
-        let mut tx = self.tx;
+        let tx = &mut self.tx;
         let m = &c.message;
         let (message_id,): (i64,) = sqlx::query_as(
             "INSERT INTO messages (received_at, source, payload_sha256, raw, kind, afzender, ontvanger, identificatie, \
@@ -199,7 +212,7 @@ impl super::Tx {
         .bind(m.dagtekening.clone())
         .bind(m.outcome.clone())
         .bind(m.error.clone())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if m.claimed {
             if let (Some(a), Some(k), Some(i)) = (&m.afzender, &m.kind, &m.identificatie) {
@@ -208,7 +221,7 @@ impl super::Tx {
                     .bind(a.clone())
                     .bind(k.clone())
                     .bind(i.clone())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
         }
@@ -247,11 +260,11 @@ impl super::Tx {
             .bind(answer.as_ref().map(|a| a.0.clone()))
             .bind(answer.as_ref().map(|a| a.1.clone()))
             .bind(answer.as_ref().map(|a| a.2.clone()))
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
             insert_many(
                 backend,
-                &mut tx,
+                &mut *tx,
                 "decision_lines (decision_id, class, position, referentie_nummer, rule, code, level, text)",
                 8,
                 &d.lines,
@@ -281,7 +294,7 @@ impl super::Tx {
                 .bind(now())
                 .bind(if delivered { Some(now()) } else { None })
                 .bind(c.delivered_via.clone())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
             answer_out = answer;
@@ -290,7 +303,7 @@ impl super::Tx {
         match c.effects {
             Effects::None => {}
             Effects::Toewijzingen { source, items } => {
-                Store::apply_toewijzingen(&mut tx, Some(message_id), &source, &items).await?
+                Store::apply_toewijzingen(&mut *tx, Some(message_id), &source, &items).await?
             }
             Effects::StartStop {
                 gemeente,
@@ -305,14 +318,14 @@ impl super::Tx {
                     sqlx::query("UPDATE starts SET active = 0, deleted_by = $1 WHERE id = $2")
                         .bind(message_id)
                         .bind(id)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                 }
                 for id in deleted_stops {
                     sqlx::query("UPDATE stops SET active = 0, deleted_by = $1 WHERE id = $2")
                         .bind(message_id)
                         .bind(id)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                 }
                 for s in &new_starts {
@@ -328,7 +341,7 @@ impl super::Tx {
                     .bind(s.product.as_ref().map(|p| p.categorie.code().to_string()))
                     .bind(s.product.as_ref().and_then(|p| p.code.as_ref().map(|c| c.to_string())))
                     .bind(ymd(&s.begindatum))
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
                 for s in &new_stops {
@@ -346,10 +359,10 @@ impl super::Tx {
                     .bind(ymd(&s.begindatum))
                     .bind(s.reden_beeindiging.map(|r| r.code().to_string()).unwrap_or_default())
                     .bind(s.einddatum.map(|d| ymd(&d)).unwrap_or_default())
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
-                Store::reevaluate_holds(&mut tx, message_id, &gemeente, &bsn).await?;
+                Store::reevaluate_holds(&mut *tx, message_id, &gemeente, &bsn).await?;
             }
             Effects::Declaratie {
                 gemeente,
@@ -372,13 +385,13 @@ impl super::Tx {
                 .bind(ymd(&periode.einddatum))
                 .bind(totaal_ingediend)
                 .bind(totaal_toegekend)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
                 let g = gemeente.to_string();
                 let a = aanbieder.to_string();
                 insert_many(
                     backend,
-                    &mut tx,
+                    &mut *tx,
                     "prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
                      bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, \
                      eenheid, product_tarief, bedrag, debet_credit, approved, codes)",
@@ -421,7 +434,7 @@ impl super::Tx {
                         .bind(p.referentie_nummer.clone())
                         .bind(a.clone())
                         .bind(v.clone())
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                         // A credited line is no longer held: nothing to pay.
                         sqlx::query(
@@ -432,7 +445,7 @@ impl super::Tx {
                         .bind(message_id)
                         .bind(a.clone())
                         .bind(v.clone())
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                     }
                 }
@@ -440,7 +453,7 @@ impl super::Tx {
                     "SELECT regel, id FROM prestaties WHERE message_id = $1",
                 )
                 .bind(message_id)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await?
                 .into_iter()
                 .collect();
@@ -451,7 +464,7 @@ impl super::Tx {
                     .collect();
                 insert_many(
                     backend,
-                    &mut tx,
+                    &mut *tx,
                     "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
                     6,
                     &holds,
@@ -472,7 +485,7 @@ impl super::Tx {
                     .collect();
                 insert_many(
                     backend,
-                    &mut tx,
+                    &mut *tx,
                     "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
                     5,
                     &signals,
@@ -487,7 +500,6 @@ impl super::Tx {
                 .await?;
             }
         }
-        tx.commit().await?;
         Ok(Committed {
             message_id,
             answer: answer_out,

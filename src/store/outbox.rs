@@ -15,20 +15,23 @@ pub struct Pending {
 }
 
 impl Store {
-    /// Publishes pending answers through `publish` (in id order, at most `limit`), marking each
-    /// one published only after `publish` succeeded (i.e. the broker confirmed it). On
-    /// PostgreSQL rows are locked with SKIP LOCKED, so several relays never publish the same row
-    /// at the same time; a crash after publishing and before marking republishes it with the
-    /// same message id (at least once, deduplicated by receivers on the id).
+    /// Publishes pending answers (in id order, at most `limit`) through `publish`, which gets
+    /// the whole batch at once (so a broker transport can pipeline the publishes and then wait
+    /// for all confirms) and says for each answer whether it was delivered (i.e. the broker
+    /// confirmed it). Only those are marked published, in one statement. On PostgreSQL rows are
+    /// locked with SKIP LOCKED, so several relays never publish the same row at the same time; a
+    /// crash after publishing and before marking republishes it with the same message id (at
+    /// least once, deduplicated by receivers on the id). Returns the number published and
+    /// whether the batch was full (more may be waiting).
     pub async fn relay_outbox<F, Fut>(
         &self,
         limit: i64,
         channel: &str,
-        mut publish: F,
-    ) -> Result<usize>
+        publish: F,
+    ) -> Result<(usize, bool)>
     where
-        F: FnMut(Pending) -> Fut,
-        Fut: std::future::Future<Output = std::result::Result<(), String>>,
+        F: FnOnce(Vec<Pending>) -> Fut,
+        Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
     {
         let mut tx = self.pool.begin().await?;
         let sql = match self.backend {
@@ -42,38 +45,65 @@ impl Store {
         };
         let rows: Vec<(i64, String, String, String, String)> =
             sqlx::query_as(sql).bind(limit).fetch_all(&mut *tx).await?;
-        let mut done = 0;
-        for (id, answer_kind, identificatie, ontvanger, xml) in rows {
-            let r = publish(Pending {
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok((0, false));
+        }
+        let full = rows.len() as i64 >= limit;
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let batch: Vec<Pending> = rows
+            .into_iter()
+            .map(|(id, answer_kind, identificatie, ontvanger, xml)| Pending {
                 id,
                 answer_kind,
                 identificatie,
                 ontvanger,
                 xml,
             })
-            .await;
-            match r {
-                Ok(()) => {
-                    sqlx::query("UPDATE outbox SET published_at = $1, channel = $2, attempts = attempts + 1 WHERE id = $3")
-                        .bind(chrono::Utc::now().to_rfc3339())
-                        .bind(channel.to_string())
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    done += 1;
-                }
-                Err(e) => {
+            .collect();
+        let results = publish(batch).await;
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            match results.get(i) {
+                Some(Ok(())) => sent.push(*id),
+                Some(Err(e)) => {
                     tracing::warn!(outbox_id = id, error = %e, "antwoord niet gepubliceerd; later opnieuw");
-                    sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    break;
+                    failed.push(*id);
                 }
+                None => failed.push(*id),
             }
         }
+        let now = chrono::Utc::now().to_rfc3339();
+        for chunk in sent.chunks(500) {
+            let mut ph = super::Ph::new(self.backend);
+            let (a, b) = (ph.next(), ph.next());
+            let sql = format!(
+                "UPDATE outbox SET published_at = {a}, channel = {b}, attempts = attempts + 1 WHERE id IN ({})",
+                ph.list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now.clone())
+                .bind(channel.to_string());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for chunk in failed.chunks(500) {
+            let mut ph = super::Ph::new(self.backend);
+            let sql = format!(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE id IN ({})",
+                ph.list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
-        Ok(done)
+        Ok((sent.len(), full && failed.is_empty()))
     }
 
     /// The same message arrived again: send its answer again (same message id, so receivers

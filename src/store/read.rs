@@ -288,19 +288,26 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
+        let mut sealed: Vec<(i64, i64, String, String)> = Vec::with_capacity(todo.len());
         for (id, sha) in &todo {
             seq += 1;
             let hash = hex::encode(Sha256::digest(format!("{prev}{sha}").as_bytes()));
-            sqlx::query(
-                "UPDATE messages SET chain_seq = $1, prev_hash = $2, chain_hash = $3 WHERE id = $4",
-            )
-            .bind(seq)
-            .bind(prev.clone())
-            .bind(hash.clone())
-            .bind(*id)
-            .execute(&mut *tx)
-            .await?;
+            sealed.push((*id, seq, prev.clone(), hash.clone()));
             prev = hash;
+        }
+        // One statement per chunk (a statement per message would cost a round trip each).
+        for chunk in sealed.chunks(super::CHUNK / 4) {
+            let values = super::values_clause(self.backend, chunk.len(), 4);
+            let sql = format!(
+                "WITH v(id, seq, prev, hash) AS (VALUES {values}) \
+                 UPDATE messages SET chain_seq = v.seq, prev_hash = v.prev, chain_hash = v.hash \
+                 FROM v WHERE messages.id = v.id"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, seq, prev, hash) in chunk {
+                q = q.bind(*id).bind(*seq).bind(prev.clone()).bind(hash.clone());
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(todo.len())
