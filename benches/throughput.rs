@@ -236,10 +236,17 @@ fn main() {
     // Bare loop: publish with confirms, consume with manual ack, same sizes as a 305; once on a
     // classic queue and once on a durable quorum queue like the worker's inbound queue.
     for quorum in [false, true] {
-        let q = format!("bare.{}.{}", std::process::id(), if quorum { "quorum" } else { "classic" });
+        let q = format!(
+            "bare.{}.{}",
+            std::process::id(),
+            if quorum { "quorum" } else { "classic" }
+        );
         let mut args = FieldTable::default();
         if quorum {
-            args.insert("x-queue-type".into(), lapin::types::AMQPValue::LongString("quorum".into()));
+            args.insert(
+                "x-queue-type".into(),
+                lapin::types::AMQPValue::LongString("quorum".into()),
+            );
         }
         rt.block_on(pub_ch.queue_declare(
             q.as_str().into(),
@@ -262,41 +269,49 @@ fn main() {
             .unwrap();
         let mut g = c.benchmark_group("bare-lapin");
         g.throughput(Throughput::Elements(BATCH as u64));
-        g.bench_function(if quorum { "quorum-queue" } else { "classic-queue" }, |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let t = Instant::now();
-                    for _ in 0..iters {
-                        let mut cs = Vec::new();
-                        for _ in 0..BATCH {
-                            cs.push(
-                                pub_ch
-                                    .basic_publish(
-                                        "".into(),
-                                        q.as_str().into(),
-                                        BasicPublishOptions::default(),
-                                        body.as_bytes(),
-                                        BasicProperties::default().with_delivery_mode(2),
-                                    )
-                                    .await
-                                    .unwrap(),
-                            );
+        g.bench_function(
+            if quorum {
+                "quorum-queue"
+            } else {
+                "classic-queue"
+            },
+            |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let t = Instant::now();
+                        for _ in 0..iters {
+                            let mut cs = Vec::new();
+                            for _ in 0..BATCH {
+                                cs.push(
+                                    pub_ch
+                                        .basic_publish(
+                                            "".into(),
+                                            q.as_str().into(),
+                                            BasicPublishOptions::default(),
+                                            body.as_bytes(),
+                                            BasicProperties::default().with_delivery_mode(2),
+                                        )
+                                        .await
+                                        .unwrap(),
+                                );
+                            }
+                            for x in cs {
+                                x.await.unwrap();
+                            }
+                            for _ in 0..BATCH {
+                                let d = cons.next().await.unwrap().unwrap();
+                                d.ack(BasicAckOptions::default()).await.unwrap();
+                            }
                         }
-                        for x in cs {
-                            x.await.unwrap();
-                        }
-                        for _ in 0..BATCH {
-                            let d = cons.next().await.unwrap().unwrap();
-                            d.ack(BasicAckOptions::default()).await.unwrap();
-                        }
-                    }
-                    t.elapsed()
+                        t.elapsed()
+                    })
                 })
-            })
-        });
+            },
+        );
         g.finish();
         if quorum {
-            let _ = rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
+            let _ =
+                rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
         }
     }
 

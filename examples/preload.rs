@@ -25,7 +25,14 @@ async fn main() {
             iwmo::synth::wmo305(&id, 100_000 + k, "2025-01-06")
         } else {
             let first = 100_000 + (k % 1900) * 100;
-            iwmo::synth::wmo323_in(100, &id, &format!("D{k:010}"), 2025 + (k / 1900) as i32, 1, first)
+            iwmo::synth::wmo323_in(
+                100,
+                &id,
+                &format!("D{k:010}"),
+                2025 + (k / 1900) as i32,
+                1,
+                first,
+            )
         };
         confirms.push(
             ch.basic_publish(

@@ -7,7 +7,10 @@ use std::time::Instant;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if std::env::var("RUST_LOG").is_ok() {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
     }
     let mut a = std::env::args().skip(1);
     let url = a.next().expect("DATABASE_URL");
@@ -16,11 +19,17 @@ async fn main() {
     let kind = a.next().unwrap_or_else(|| "305".into());
     let store = Arc::new(iwmo::store::Store::open(&url).await.unwrap());
     if std::env::var("SEED").is_ok() {
-        store.seed_toewijzingen(0, 200_000, kind != "305").await.unwrap();
+        store
+            .seed_toewijzingen(0, 200_000, kind != "305")
+            .await
+            .unwrap();
         store.analyze().await.unwrap();
     }
     let today = chrono::NaiveDate::from_ymd_opt(2040, 1, 1).unwrap();
-    let base: u32 = std::env::var("BASE").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let base: u32 = std::env::var("BASE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let t = Instant::now();
     let mut js = tokio::task::JoinSet::new();
     for w in 0..c {
@@ -36,9 +45,18 @@ async fn main() {
                     iwmo::synth::wmo305(&id, 100_000 + k, "2025-01-06")
                 } else {
                     let first = 100_000 + (k % 1900) * 100;
-                    iwmo::synth::wmo323_in(100, &id, &format!("D{k:010}"), 2025 + (k / 1900) as i32, 1, first)
+                    iwmo::synth::wmo323_in(
+                        100,
+                        &id,
+                        &format!("D{k:010}"),
+                        2025 + (k / 1900) as i32,
+                        1,
+                        first,
+                    )
                 };
-                let o = iwmo::pipeline::process(&store, "rate", xml.as_bytes(), today, &s).await.unwrap();
+                let o = iwmo::pipeline::process(&store, "rate", xml.as_bytes(), today, &s)
+                    .await
+                    .unwrap();
                 assert_ne!(o.outcome, "invalid");
                 i += c;
             }
@@ -46,5 +64,9 @@ async fn main() {
     }
     while js.join_next().await.is_some() {}
     let e = t.elapsed();
-    println!("{n} x {kind} with {c} tasks: {:?} = {:.0} msg/s", e, n as f64 / e.as_secs_f64());
+    println!(
+        "{n} x {kind} with {c} tasks: {:?} = {:.0} msg/s",
+        e,
+        n as f64 / e.as_secs_f64()
+    );
 }

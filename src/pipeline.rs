@@ -195,7 +195,11 @@ async fn prepare(
     let sha = sha256_hex(bytes);
     let parsed = match message::read(bytes, settings.read) {
         Ok(p) => p,
-        Err(e) => return Ok(Prepared::Done(invalid(store, source, bytes, &sha, &e).await?)),
+        Err(e) => {
+            return Ok(Prepared::Done(
+                invalid(store, source, bytes, &sha, &e).await?,
+            ))
+        }
     };
     let msg = parsed.message;
     let kind = msg.kind().name();
@@ -305,11 +309,7 @@ async fn process_valid(
 
 /// After the commit: a duplicate gets its stored answer again; answers are written as files
 /// where the settings say so.
-async fn after_commit(
-    store: &Store,
-    st: Step,
-    settings: &Settings,
-) -> Result<Outcome, StoreError> {
+async fn after_commit(store: &Store, st: Step, settings: &Settings) -> Result<Outcome, StoreError> {
     match st {
         Step::Duplicate(mid, base) => duplicate(store, mid, base, settings).await,
         Step::Stored(mut out) => {
@@ -389,7 +389,12 @@ fn clients_of(msg: &Message) -> Vec<(String, String)> {
 }
 
 /// Claims, decides and writes one message inside `tx` (not committed here).
-async fn step(tx: &mut Tx, v: &Valid, today: NaiveDate, settings: &Settings) -> Result<Step, StoreError> {
+async fn step(
+    tx: &mut Tx,
+    v: &Valid,
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Step, StoreError> {
     let Valid {
         source,
         bytes,
@@ -400,7 +405,12 @@ async fn step(tx: &mut Tx, v: &Valid, today: NaiveDate, settings: &Settings) -> 
         ident,
         base,
     } = v;
-    let (source, sha, kind, afzender) = (source.as_str(), sha.as_str(), kind.as_str(), afzender.as_str());
+    let (source, sha, kind, afzender) = (
+        source.as_str(),
+        sha.as_str(),
+        kind.as_str(),
+        afzender.as_str(),
+    );
     // The same message again (same sender, kind, Identificatie and bytes): answer the same way.
     let reused = match tx.claim(afzender, kind, &ident.identificatie, sha).await? {
         Claim::Duplicate(mid) => return Ok(Step::Duplicate(mid, base.clone())),
@@ -549,6 +559,9 @@ async fn invalid(
     Ok(o)
 }
 
+/// Inbox-key sender under which invalid messages are claimed by their hash.
+const INVALID_SENDER: &str = "-";
+
 /// Stores an invalid message (once per distinct content); no answer (the hub reports it).
 async fn invalid_record(
     store: &Store,
@@ -562,29 +575,43 @@ async fn invalid_record(
     let message_id = match store.invalid_by_hash(sha).await? {
         Some((id, _)) => id,
         None => {
-            store
-                .commit(Commit {
-                    message: MessageRecord {
-                        source: source.to_string(),
-                        sha256: sha.to_string(),
-                        raw: bytes.to_vec(),
-                        kind: msg.map(|m| m.kind().name()),
-                        afzender: ident.as_ref().map(|(a, _)| a.clone()),
-                        ontvanger: msg.and_then(recipient),
-                        identificatie: ident.as_ref().map(|(_, i)| i.identificatie.clone()),
-                        dagtekening: ident
-                            .as_ref()
-                            .map(|(_, i)| i.dagtekening.format("%Y-%m-%d").to_string()),
-                        outcome: "invalid".into(),
-                        error: Some(error),
-                        claimed: false,
-                    },
-                    decision: None,
-                    effects: Effects::None,
-                    delivered_via: None,
-                })
-                .await?
-                .message_id
+            // Claimed under its hash, so two workers receiving the same bytes at the same
+            // moment store it once.
+            let mut tx = store.begin().await?;
+            match tx.claim(INVALID_SENDER, "ongeldig", sha, sha).await? {
+                Claim::Duplicate(id) => {
+                    tx.rollback().await?;
+                    id
+                }
+                Claim::New | Claim::Reused => {
+                    let c = tx
+                        .apply(Commit {
+                            message: MessageRecord {
+                                source: source.to_string(),
+                                sha256: sha.to_string(),
+                                raw: bytes.to_vec(),
+                                kind: msg.map(|m| m.kind().name()),
+                                afzender: ident.as_ref().map(|(a, _)| a.clone()),
+                                ontvanger: msg.and_then(recipient),
+                                identificatie: ident.as_ref().map(|(_, i)| i.identificatie.clone()),
+                                dagtekening: ident
+                                    .as_ref()
+                                    .map(|(_, i)| i.dagtekening.format("%Y-%m-%d").to_string()),
+                                outcome: "invalid".into(),
+                                error: Some(error),
+                                claimed: false,
+                            },
+                            decision: None,
+                            effects: Effects::None,
+                            delivered_via: None,
+                        })
+                        .await?;
+                    tx.set_claim(INVALID_SENDER, "ongeldig", sha, c.message_id)
+                        .await?;
+                    tx.commit().await?;
+                    c.message_id
+                }
+            }
         }
     };
     Ok(Outcome {

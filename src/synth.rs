@@ -175,6 +175,125 @@ pub fn wmo305(identificatie: &str, nr: u32, begindatum: &str) -> String {
     )
 }
 
+/// A WMO301 allocating toewijzing `nr` (product 02A01, 4 hours a week) to aanbieder 87654321
+/// for client [`client_of`]`(nr)`, from `ingangsdatum` to `einddatum`.
+pub fn wmo301(identificatie: &str, nr: u32, ingangsdatum: &str, einddatum: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<wmo301:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema" xmlns:wmo301="http://www.istandaarden.nl/iwmo/3_2/wmo301/schema">
+  <wmo301:Header>
+    <wmo301:BerichtCode>414</wmo301:BerichtCode>
+    <wmo301:BerichtVersie>3</wmo301:BerichtVersie>
+    <wmo301:BerichtSubversie>2</wmo301:BerichtSubversie>
+    <wmo301:Afzender>0344</wmo301:Afzender>
+    <wmo301:Ontvanger>87654321</wmo301:Ontvanger>
+    <wmo301:BerichtIdentificatie>
+      <iwmo:Identificatie>{identificatie}</iwmo:Identificatie>
+      <iwmo:Dagtekening>2024-12-20</iwmo:Dagtekening>
+    </wmo301:BerichtIdentificatie>
+    <wmo301:XsdVersie>
+      <iwmo:BasisschemaXsdVersie>1.0.0</iwmo:BasisschemaXsdVersie>
+      <iwmo:BerichtXsdVersie>1.0.0</iwmo:BerichtXsdVersie>
+    </wmo301:XsdVersie>
+  </wmo301:Header>
+  <wmo301:Client>
+    <wmo301:Bsn>{}</wmo301:Bsn>
+    <wmo301:Geboortedatum>
+      <iwmo:Datum>1950-01-01</iwmo:Datum>
+    </wmo301:Geboortedatum>
+    <wmo301:Geslacht>2</wmo301:Geslacht>
+    <wmo301:Naam>
+      <iwmo:Geslachtsnaam>
+        <iwmo:Achternaam>Test</iwmo:Achternaam>
+      </iwmo:Geslachtsnaam>
+      <iwmo:Voorletters>T</iwmo:Voorletters>
+      <iwmo:NaamGebruik>1</iwmo:NaamGebruik>
+    </wmo301:Naam>
+    <wmo301:ToegewezenProducten>
+      <wmo301:ToegewezenProduct>
+        <wmo301:ToewijzingNummer>{nr}</wmo301:ToewijzingNummer>
+        <wmo301:Product>
+          <iwmo:Categorie>02</iwmo:Categorie>
+          <iwmo:Code>02A01</iwmo:Code>
+        </wmo301:Product>
+        <wmo301:Toewijzingsdatum>2024-12-20</wmo301:Toewijzingsdatum>
+        <wmo301:Toewijzingstijd>10:15:00</wmo301:Toewijzingstijd>
+        <wmo301:Ingangsdatum>{ingangsdatum}</wmo301:Ingangsdatum>
+        <wmo301:Einddatum>{einddatum}</wmo301:Einddatum>
+        <wmo301:Omvang>
+          <iwmo:Volume>4</iwmo:Volume>
+          <iwmo:Eenheid>04</iwmo:Eenheid>
+          <iwmo:Frequentie>2</iwmo:Frequentie>
+        </wmo301:Omvang>
+      </wmo301:ToegewezenProduct>
+    </wmo301:ToegewezenProducten>
+  </wmo301:Client>
+</wmo301:Bericht>
+"#,
+        bsn(client_of(nr))
+    )
+}
+
+/// A WMO307 stopping toewijzing `nr` (allocated from `ingangsdatum`, started on `begindatum`)
+/// on `einddatum` (RedenBeeindiging 20).
+pub fn wmo307(
+    identificatie: &str,
+    nr: u32,
+    ingangsdatum: &str,
+    begindatum: &str,
+    einddatum: &str,
+) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<wmo307:Bericht xmlns:iwmo="http://www.istandaarden.nl/iwmo/3_2/basisschema/schema" xmlns:wmo307="http://www.istandaarden.nl/iwmo/3_2/wmo307/schema">
+  <wmo307:Header>
+    <wmo307:BerichtCode>420</wmo307:BerichtCode>
+    <wmo307:BerichtVersie>3</wmo307:BerichtVersie>
+    <wmo307:BerichtSubversie>2</wmo307:BerichtSubversie>
+    <wmo307:Afzender>87654321</wmo307:Afzender>
+    <wmo307:Ontvanger>0344</wmo307:Ontvanger>
+    <wmo307:BerichtIdentificatie>
+      <iwmo:Identificatie>{identificatie}</iwmo:Identificatie>
+      <iwmo:Dagtekening>{einddatum}</iwmo:Dagtekening>
+    </wmo307:BerichtIdentificatie>
+    <wmo307:XsdVersie>
+      <iwmo:BasisschemaXsdVersie>1.0.0</iwmo:BasisschemaXsdVersie>
+      <iwmo:BerichtXsdVersie>1.0.0</iwmo:BerichtXsdVersie>
+    </wmo307:XsdVersie>
+  </wmo307:Header>
+  <wmo307:Client>
+    <wmo307:Bsn>{}</wmo307:Bsn>
+    <wmo307:Geboortedatum>
+      <iwmo:Datum>1950-01-01</iwmo:Datum>
+    </wmo307:Geboortedatum>
+    <wmo307:Geslacht>2</wmo307:Geslacht>
+    <wmo307:Naam>
+      <iwmo:Geslachtsnaam>
+        <iwmo:Achternaam>Test</iwmo:Achternaam>
+      </iwmo:Geslachtsnaam>
+      <iwmo:Voorletters>T</iwmo:Voorletters>
+    </wmo307:Naam>
+    <wmo307:StopProducten>
+      <wmo307:StopProduct>
+        <wmo307:ToewijzingNummer>{nr}</wmo307:ToewijzingNummer>
+        <wmo307:Product>
+          <iwmo:Categorie>02</iwmo:Categorie>
+          <iwmo:Code>02A01</iwmo:Code>
+        </wmo307:Product>
+        <wmo307:ToewijzingIngangsdatum>{ingangsdatum}</wmo307:ToewijzingIngangsdatum>
+        <wmo307:Begindatum>{begindatum}</wmo307:Begindatum>
+        <wmo307:RedenBeeindiging>20</wmo307:RedenBeeindiging>
+        <wmo307:Einddatum>{einddatum}</wmo307:Einddatum>
+        <wmo307:StatusAanlevering>1</wmo307:StatusAanlevering>
+      </wmo307:StopProduct>
+    </wmo307:StopProducten>
+  </wmo307:Client>
+</wmo307:Bericht>
+"#,
+        bsn(client_of(nr))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +304,8 @@ mod tests {
         for x in [
             wmo323_in(25, "A1", "D1", 2025, 3, 100_000),
             wmo305("S1", 100_005, "2025-01-06"),
+            wmo301("T1", 100_005, "2025-01-01", "2025-12-31"),
+            wmo307("E1", 100_005, "2025-01-01", "2025-01-06", "2025-06-30"),
         ] {
             let p = crate::message::read(x.as_bytes(), Default::default()).unwrap();
             assert!(crate::rules::inmessage::check(&p.message).is_empty(), "{x}");

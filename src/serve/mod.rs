@@ -61,7 +61,10 @@ impl Worker {
 
     /// Runs several deliveries through the pipeline in one shared transaction where possible
     /// (see `pipeline::process_batch`); the result for each is at its index.
-    pub async fn handle_batch(&self, items: &[(String, Vec<u8>)]) -> Vec<Result<Outcome, StoreError>> {
+    pub async fn handle_batch(
+        &self,
+        items: &[(String, Vec<u8>)],
+    ) -> Vec<Result<Outcome, StoreError>> {
         self.metrics
             .received
             .fetch_add(items.len() as u64, Ordering::Relaxed);
@@ -111,7 +114,10 @@ impl Worker {
             tracing::warn!(error = %e, "verzegelen van de hashketen mislukt; later opnieuw");
         }
         let due = {
-            let mut last = self.last_maintenance.lock().unwrap_or_else(|p| p.into_inner());
+            let mut last = self
+                .last_maintenance
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             let due = last.is_none_or(|t| t.elapsed() > Duration::from_secs(10));
             if due {
                 *last = Some(Instant::now());

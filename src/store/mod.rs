@@ -145,6 +145,26 @@ impl Tx {
         })
     }
 
+    /// Points a claimed inbox key at the message stored for it.
+    pub async fn set_claim(
+        &mut self,
+        afzender: &str,
+        kind: &str,
+        identificatie: &str,
+        message_id: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE inbox_keys SET message_id = $1 WHERE afzender = $2 AND kind = $3 AND identificatie = $4",
+        )
+        .bind(message_id)
+        .bind(afzender.to_string())
+        .bind(kind.to_string())
+        .bind(identificatie.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     pub async fn rollback(self) -> Result<()> {
         self.tx.rollback().await?;
         Ok(())
