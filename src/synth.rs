@@ -209,6 +209,20 @@ pub fn wmo301(identificatie: &str, nr: u32, ingangsdatum: &str, einddatum: &str)
       <iwmo:Voorletters>T</iwmo:Voorletters>
       <iwmo:NaamGebruik>1</iwmo:NaamGebruik>
     </wmo301:Naam>
+    <wmo301:Contactgegevens>
+      <wmo301:Contact>
+        <wmo301:Soort>01</wmo301:Soort>
+        <wmo301:Adres>
+          <iwmo:Huis>
+            <iwmo:Huisnummer>1</iwmo:Huisnummer>
+          </iwmo:Huis>
+          <iwmo:Postcode>1234AB</iwmo:Postcode>
+          <iwmo:Straatnaam>Teststraat</iwmo:Straatnaam>
+          <iwmo:Plaatsnaam>Teststad</iwmo:Plaatsnaam>
+          <iwmo:LandCode>NL</iwmo:LandCode>
+        </wmo301:Adres>
+      </wmo301:Contact>
+    </wmo301:Contactgegevens>
     <wmo301:ToegewezenProducten>
       <wmo301:ToegewezenProduct>
         <wmo301:ToewijzingNummer>{nr}</wmo301:ToewijzingNummer>
