@@ -365,23 +365,7 @@ fn main() {
                         let msgs: Vec<(String, String)> = (0..per)
                             .map(|_| {
                                 next += 1;
-                                let id = format!("T{next:09}");
-                                let body = if kind == "305" {
-                                    iwmo::synth::wmo305(&id, 100_000 + next, "2025-01-06")
-                                } else {
-                                    // 100 Prestaties on 100 fresh toewijzingen each.
-                                    let first = 100_000 + (next % 1900) * 100;
-                                    let (y, m) = (2025 + (next / 1900) as i32, 1);
-                                    iwmo::synth::wmo323_in(
-                                        100,
-                                        &id,
-                                        &format!("D{next:010}"),
-                                        y,
-                                        m,
-                                        first,
-                                    )
-                                };
-                                (id, body)
+                                iwmo::synth::load_message(kind, "T", next)
                             })
                             .collect();
                         let (t, lat) =

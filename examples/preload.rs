@@ -20,20 +20,7 @@ async fn main() {
     let mut confirms = Vec::new();
     for i in 0..n {
         let k = base + i;
-        let id = format!("P{k:09}");
-        let body = if kind == "305" {
-            iwmo::synth::wmo305(&id, 100_000 + k, "2025-01-06")
-        } else {
-            let first = 100_000 + (k % 1900) * 100;
-            iwmo::synth::wmo323_in(
-                100,
-                &id,
-                &format!("D{k:010}"),
-                2025 + (k / 1900) as i32,
-                1,
-                first,
-            )
-        };
+        let (_, body) = iwmo::synth::load_message(&kind, "P", k);
         confirms.push(
             ch.basic_publish(
                 "".into(),

@@ -40,20 +40,7 @@ async fn main() {
             let mut i = w;
             while i < n {
                 let k = base + i;
-                let id = format!("R{k:09}");
-                let xml = if kind == "305" {
-                    iwmo::synth::wmo305(&id, 100_000 + k, "2025-01-06")
-                } else {
-                    let first = 100_000 + (k % 1900) * 100;
-                    iwmo::synth::wmo323_in(
-                        100,
-                        &id,
-                        &format!("D{k:010}"),
-                        2025 + (k / 1900) as i32,
-                        1,
-                        first,
-                    )
-                };
+                let (_, xml) = iwmo::synth::load_message(&kind, "R", k);
                 let o = iwmo::pipeline::process(&store, "rate", xml.as_bytes(), today, &s)
                     .await
                     .unwrap();

@@ -308,6 +308,27 @@ pub fn wmo307(
     )
 }
 
+/// The k-th message of a load run: a WMO305 starting toewijzing 100 000 + k, or (`kind`
+/// "323") a WMO323 of 100 Prestaties on toewijzingen of its own (1,900 per year, then the next
+/// year), with Identificatie `{prefix}{k}`.
+pub fn load_message(kind: &str, prefix: &str, k: u32) -> (String, String) {
+    let id = format!("{prefix}{k:09}");
+    let body = if kind == "305" {
+        wmo305(&id, 100_000 + k, "2025-01-06")
+    } else {
+        let first = 100_000 + (k % 1900) * 100;
+        wmo323_in(
+            100,
+            &id,
+            &format!("D{k:010}"),
+            2025 + (k / 1900) as i32,
+            1,
+            first,
+        )
+    };
+    (id, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
