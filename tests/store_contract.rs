@@ -583,3 +583,107 @@ async fn a_rejected_message_writes_its_decision_and_nothing_else() {
         s.pool().close().await;
     }
 }
+
+/// Several messages decided in one shared transaction (`iwmo serve` batches deliveries that are
+/// already waiting) get exactly the outcomes, answers and rows they get one by one, including a
+/// duplicate inside the batch and an invalid message; when the shared transaction fails, each
+/// message is processed on its own, so only the failing one is left unstored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_decides_like_one_by_one_and_isolates_a_failure() {
+    let names = [
+        "301a.xml", "305a.xml", "305a.xml", "garbage", "323a.xml", "305b.xml", "307a.xml",
+        "323b.xml",
+    ];
+    let items: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let bytes = if *n == "garbage" {
+                b"geen xml".to_vec()
+            } else {
+                std::fs::read(valid(n)).unwrap()
+            };
+            (format!("{i}:{n}"), bytes)
+        })
+        .collect();
+    for (one, batch) in common::backends().into_iter().zip(common::backends()) {
+        let l = one.backend;
+        let s1 = Store::open(one.url()).await.unwrap();
+        let s2 = Store::open(batch.url()).await.unwrap();
+        let mut singles = Vec::new();
+        for (src, bytes) in &items {
+            singles.push(process_bytes(&s1, src, bytes).await);
+        }
+        let batched = pipeline::process_batch(&s2, &items, today(), &settings(None)).await;
+        assert_eq!(batched.len(), items.len());
+        for (i, (a, b)) in singles.iter().zip(&batched).enumerate() {
+            let b = b.as_ref().unwrap_or_else(|e| panic!("[{l}] item {i}: {e}"));
+            assert_eq!(
+                (&a.outcome, &a.codes, &a.kind, &a.identificatie),
+                (&b.outcome, &b.codes, &b.kind, &b.identificatie),
+                "[{l}] item {i} ({})",
+                names[i]
+            );
+            // Same answer, but for its own Identificatie (numbered in storing order, and the
+            // invalid message of the batch is stored before the shared transaction).
+            let own_id = |x: &Option<(String, String, String)>| {
+                x.as_ref()
+                    .map(|(_, id, xml)| xml.replace(id.as_str(), "ID"))
+            };
+            assert_eq!(
+                own_id(&a.answer_xml),
+                own_id(&b.answer_xml),
+                "[{l}] item {i}: same answer"
+            );
+        }
+        assert_eq!(batched[2].as_ref().unwrap().outcome, "duplicate", "[{l}]");
+        assert_eq!(counts(&s1).await, counts(&s2).await, "[{l}] same rows");
+
+        // A failure in the shared transaction: the others are still stored, one by one.
+        let fresh = common::backends();
+        let db = fresh.iter().find(|d| d.backend == l).unwrap();
+        let s = Store::open(db.url()).await.unwrap();
+        match s.backend() {
+            Backend::Sqlite => {
+                exec(
+                    &s,
+                    "CREATE TRIGGER iwmo_test_fail BEFORE INSERT ON stops BEGIN SELECT RAISE(ABORT, 'test failure'); END",
+                )
+                .await
+            }
+            Backend::Postgres => {
+                exec(
+                    &s,
+                    "CREATE FUNCTION iwmo_test_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'test failure'; END $$ LANGUAGE plpgsql",
+                )
+                .await;
+                exec(
+                    &s,
+                    "CREATE TRIGGER iwmo_test_fail BEFORE INSERT ON stops FOR EACH ROW EXECUTE FUNCTION iwmo_test_fail()",
+                )
+                .await;
+            }
+        }
+        let r = pipeline::process_batch(&s, &items, today(), &settings(None)).await;
+        for (i, x) in r.iter().enumerate() {
+            if names[i] == "307a.xml" {
+                assert!(x.is_err(), "[{l}] the stop cannot be stored: {x:?}");
+            } else {
+                assert!(
+                    x.is_ok(),
+                    "[{l}] item {i} ({}) stored on its own: {x:?}",
+                    names[i]
+                );
+            }
+        }
+        assert_eq!(count(&s, "stops").await, 0, "[{l}]");
+        assert_eq!(
+            s.inbox_key("87654321", "WMO307", "SP2503170001")
+                .await
+                .unwrap(),
+            None,
+            "[{l}] the failed stop is not claimed"
+        );
+        assert_eq!(count(&s, "starts").await, 2, "[{l}] both starts stored");
+    }
+}

@@ -238,16 +238,19 @@ async fn session(
                     false
                 }
             };
-            relay_w.housekeeping().await;
             if more {
                 continue;
             }
+            relay_w.housekeeping().await;
             if *relay_stop.borrow() {
                 return;
             }
             tokio::select! {
                 _ = relay_stop.changed() => {}
-                _ = relay_w.relay_wake.notified() => {}
+                _ = relay_w.relay_wake.notified() => {
+                    // Let the answers of transactions committing right now join this round.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         }

@@ -32,6 +32,8 @@ pub struct Worker {
     pub relay_wake: tokio::sync::Notify,
     /// When housekeeping (sealing, statistics) last ran its slow part.
     pub last_maintenance: std::sync::Mutex<Option<Instant>>,
+    /// When committed messages were last sealed into the hash chain.
+    pub last_seal: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Worker {
@@ -107,11 +109,21 @@ impl Worker {
         }
     }
 
-    /// Seals committed messages into the hash chain; every 10 s also keeps the planner's
+    /// Seals committed messages into the hash chain (at most twice a second); every 10 s also keeps the planner's
     /// statistics fresh where the database does not (see `Store::maintain_statistics`).
     pub async fn housekeeping(&self) {
-        if let Err(e) = self.store.seal_chain(2000).await {
-            tracing::warn!(error = %e, "verzegelen van de hashketen mislukt; later opnieuw");
+        let seal_due = {
+            let mut last = self.last_seal.lock().unwrap_or_else(|p| p.into_inner());
+            let due = last.is_none_or(|t| t.elapsed() > Duration::from_millis(500));
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if seal_due {
+            if let Err(e) = self.store.seal_chain(5000).await {
+                tracing::warn!(error = %e, "verzegelen van de hashketen mislukt; later opnieuw");
+            }
         }
         let due = {
             let mut last = self
@@ -182,6 +194,7 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
         today,
         relay_wake: tokio::sync::Notify::new(),
         last_maintenance: std::sync::Mutex::new(None),
+        last_seal: std::sync::Mutex::new(None),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 

@@ -162,7 +162,9 @@ async fn insert_many<T>(
             "INSERT INTO {table_and_cols} VALUES {}",
             values_clause(backend, chunk.len(), ncols)
         );
-        let mut q: Q<'static> = sqlx::query(AssertSqlSafe(sql));
+        // Statements for many rows are one-offs: not kept prepared (they would push the
+        // common ones out of the statement cache).
+        let mut q: Q<'static> = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
         for it in chunk {
             q = bind_row(q, it);
         }

@@ -98,14 +98,16 @@ impl Tx {
         let mut stripes: Vec<i64> = keys.iter().map(|(g, b)| stripe(g, b)).collect();
         stripes.sort_unstable();
         stripes.dedup();
-        let values: Vec<String> = stripes.iter().map(|k| format!("({k})")).collect();
-        let sql = format!(
-            "SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM (VALUES {}) AS v(k) ORDER BY k) AS s",
-            values.join(",")
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut *self.tx)
-            .await?;
+        // One statement text whatever the stripes (so it stays prepared): the stripes travel as
+        // one comma-separated parameter and are locked in ascending order.
+        let list: Vec<String> = stripes.iter().map(|k| k.to_string()).collect();
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT CAST(x AS BIGINT) AS k \
+             FROM unnest(string_to_array($1, ',')) AS x ORDER BY 1) AS s",
+        )
+        .bind(list.join(","))
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -83,6 +83,7 @@ impl Store {
                 ph.list(chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
                 .bind(now.clone())
                 .bind(channel.to_string());
             for id in chunk {
@@ -96,7 +97,7 @@ impl Store {
                 "UPDATE outbox SET attempts = attempts + 1 WHERE id IN ({})",
                 ph.list(chunk.len())
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for id in chunk {
                 q = q.bind(*id);
             }

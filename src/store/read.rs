@@ -303,7 +303,7 @@ impl Store {
                  UPDATE messages SET chain_seq = v.seq, prev_hash = v.prev, chain_hash = v.hash \
                  FROM v WHERE messages.id = v.id"
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
             for (id, seq, prev, hash) in chunk {
                 q = q.bind(*id).bind(*seq).bind(prev.clone()).bind(hash.clone());
             }

@@ -49,7 +49,7 @@ impl Tx {
                 prefix = prefix.replace(&format!("\u{1}{i}"), &ph.next());
             }
             let sql = format!("{prefix} IN ({}) {suffix}", ph.list(chunk.len()));
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
             for f in fixed {
                 q = q.bind(f.clone());
             }
@@ -104,7 +104,7 @@ impl Tx {
                  WHERE gemeente = {g1} AND bsn IN ({l1}) UNION ALL \
                  SELECT 'stop' AS soort, {STOP_COLS_ORDERED} FROM stops WHERE gemeente = {g2} AND bsn IN ({l2})"
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
             for _ in 0..2 {
                 q = q.bind(gemeente.to_string());
                 for b in chunk {
