@@ -568,8 +568,11 @@ async fn five_thousand_messages_through_kills_and_outages() {
 
     let t0 = Instant::now();
     let mut spawned = 0usize;
-    let mut a = start_worker("a", spawned, db.url(), &amqp, &names, dir.path());
-    spawned += 1;
+    let mut spawn = |name: &str| {
+        spawned += 1;
+        start_worker(name, spawned, db.url(), &amqp, &names, dir.path())
+    };
+    let mut a = spawn("a");
     let publisher = tokio::spawn(publisher(amqp.clone(), names.inbound.clone(), msgs.clone()));
 
     // The fault schedule (seconds after the start): kills of worker a at pseudo-random moments,
@@ -594,20 +597,11 @@ async fn five_thousand_messages_through_kills_and_outages() {
                 kills += 1;
                 fault_log.push(format!("{now:5.1}s SIGKILL worker a (#{kills})"));
                 tokio::time::sleep(Duration::from_millis(rng.below(500))).await;
-                a = start_worker("a", spawned, db.url(), &amqp, &names, dir.path());
-                spawned += 1;
+                a = spawn("a");
             }
         }
         if !b_started && now >= 6.0 {
-            b = Some(start_worker(
-                "b",
-                spawned,
-                db.url(),
-                &amqp,
-                &names,
-                dir.path(),
-            ));
-            spawned += 1;
+            b = Some(spawn("b"));
             b_started = true;
             fault_log.push(format!("{now:5.1}s replica b started"));
         }
@@ -616,15 +610,7 @@ async fn five_thousand_messages_through_kills_and_outages() {
                 w.sigkill();
             }
             kills += 1;
-            b = Some(start_worker(
-                "b",
-                spawned,
-                db.url(),
-                &amqp,
-                &names,
-                dir.path(),
-            ));
-            spawned += 1;
+            b = Some(spawn("b"));
             b_killed = true;
             fault_log.push(format!(
                 "{now:5.1}s SIGKILL replica b (#{kills}), restarted"

@@ -112,31 +112,12 @@ impl Worker {
     /// Seals committed messages into the hash chain (at most twice a second); every 10 s also keeps the planner's
     /// statistics fresh where the database does not (see `Store::maintain_statistics`).
     pub async fn housekeeping(&self) {
-        let seal_due = {
-            let mut last = self.last_seal.lock().unwrap_or_else(|p| p.into_inner());
-            let due = last.is_none_or(|t| t.elapsed() > Duration::from_millis(500));
-            if due {
-                *last = Some(Instant::now());
-            }
-            due
-        };
-        if seal_due {
+        if due(&self.last_seal, Duration::from_millis(500)) {
             if let Err(e) = self.store.seal_chain(5000).await {
                 tracing::warn!(error = %e, "verzegelen van de hashketen mislukt; later opnieuw");
             }
         }
-        let due = {
-            let mut last = self
-                .last_maintenance
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let due = last.is_none_or(|t| t.elapsed() > Duration::from_secs(10));
-            if due {
-                *last = Some(Instant::now());
-            }
-            due
-        };
-        if due {
+        if due(&self.last_maintenance, Duration::from_secs(10)) {
             match self.store.maintain_statistics().await {
                 Ok(t) if !t.is_empty() => {
                     tracing::info!(tabellen = ?t, "statistieken bijgewerkt (autovacuum staat uit)")
@@ -170,6 +151,16 @@ impl Worker {
                 || self.broker_ok.load(Ordering::Relaxed))
             && self.consuming.load(Ordering::Relaxed)
     }
+}
+
+/// Whether `every` has passed since the time in `last` (then it becomes now).
+fn due(last: &std::sync::Mutex<Option<Instant>>, every: Duration) -> bool {
+    let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+    let due = last.is_none_or(|t| t.elapsed() > every);
+    if due {
+        *last = Some(Instant::now());
+    }
+    due
 }
 
 /// Runs the worker until SIGTERM/SIGINT; returns the exit code.
