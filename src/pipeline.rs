@@ -14,7 +14,7 @@ use crate::retour::RetourMeta;
 use crate::rules::catalogue::RULESET_VERSION;
 use crate::rules::state::Toewijzing;
 use crate::store::apply::{DecisionRecord, Line, MessageRecord, NewClass};
-use crate::store::{Claim, Commit, Effects, NewPrestatie, Store, StoreError, Tx};
+use crate::store::{Claim, Commit, Effects, InboxKey, NewPrestatie, Store, StoreError, Tx};
 
 /// The result line of one message (`iwmo process` prints it as JSON).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -156,9 +156,10 @@ pub async fn process_batch(
             let clients: Vec<(String, String)> =
                 valid.iter().flat_map(|(_, v)| clients_of(&v.msg)).collect();
             tx.lock_clients(&clients).await?;
+            let vs: Vec<&Valid> = valid.iter().map(|(_, v)| v).collect();
             let mut steps = Vec::with_capacity(valid.len());
-            for (_, v) in &valid {
-                steps.push(step(&mut tx, v, today, settings).await?);
+            for run in runs(&vs) {
+                steps.extend(step_group(&mut tx, &vs[run], today, settings).await?);
             }
             tx.commit().await?;
             Ok::<_, StoreError>(steps)
@@ -395,69 +396,207 @@ async fn step(
     today: NaiveDate,
     settings: &Settings,
 ) -> Result<Step, StoreError> {
-    let Valid {
-        source,
-        bytes,
-        sha,
-        msg,
-        kind,
-        afzender,
-        ident,
-        base,
-    } = v;
-    let (source, sha, kind, afzender) = (
-        source.as_str(),
-        sha.as_str(),
-        kind.as_str(),
-        afzender.as_str(),
-    );
-    // The same message again (same sender, kind, Identificatie and bytes): answer the same way.
-    let reused = match tx.claim(afzender, kind, &ident.identificatie, sha).await? {
-        Claim::Duplicate(mid) => return Ok(Step::Duplicate(mid, base.clone())),
-        Claim::Reused => true,
-        Claim::New => false,
-    };
+    step_group(tx, &[v], today, settings)
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("bericht niet verwerkt".into()))
+}
 
-    let t_snapshot = std::time::Instant::now();
-    let snapshot = if decide::needs_state(msg, today, reused) {
-        match msg {
-            Message::Wmo305(_) | Message::Wmo307(_) => match startstop_keys(msg) {
-                Some((gemeente, bsn, nummers)) => {
-                    Snapshot::StartStop(tx.startstop_snapshot(&gemeente, &bsn, &nummers).await?)
-                }
-                None => Snapshot::Geen,
-            },
-            Message::Wmo323(m) => Snapshot::Declaratie(tx.declaratie_snapshot(m).await?),
-            _ => Snapshot::Geen,
+/// What a message reads and writes besides its own inbox key: its clients and the
+/// toewijzingen it names. Messages with disjoint keys can be decided as one group.
+fn touches(v: &Valid) -> Vec<String> {
+    let mut keys: Vec<String> = clients_of(&v.msg)
+        .into_iter()
+        .map(|(g, b)| format!("c{g}:{b}"))
+        .collect();
+    keys.push(format!(
+        "k{}:{}:{}",
+        v.afzender, v.kind, v.ident.identificatie
+    ));
+    match &v.msg {
+        Message::Wmo301(m) => keys.extend(
+            m.client
+                .toegewezen_producten
+                .iter()
+                .map(|p| format!("t{}:{}", m.header.afzender, p.toewijzing_nummer.get())),
+        ),
+        _ => {
+            if let Some((g, _, nrs)) = startstop_keys(&v.msg) {
+                keys.extend(nrs.iter().map(|n| format!("t{g}:{}", n.get())));
+            }
         }
-    } else {
-        Snapshot::Geen
-    };
-    let input = Input {
-        today,
-        identificatie_hergebruikt: reused,
-        snapshot,
-    };
+    }
+    keys
+}
+
+/// Whether a message can share a group: its state is that of its own clients and toewijzingen
+/// (a 323 also reads what its aanbieder declared before, so it goes alone).
+fn groupable(msg: &Message) -> bool {
+    matches!(
+        msg,
+        Message::Wmo301(_) | Message::Wmo305(_) | Message::Wmo307(_)
+    )
+}
+
+/// Splits messages (in order) into runs that can be decided together: groupable messages
+/// with disjoint keys; every other message is a run of its own. Processing the runs in order
+/// gives each message the same state it would see one by one.
+fn runs(vs: &[&Valid]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < vs.len() {
+        let mut j = i + 1;
+        if groupable(&vs[i].msg) {
+            let mut seen: std::collections::HashSet<String> = touches(vs[i]).into_iter().collect();
+            while j < vs.len() && groupable(&vs[j].msg) {
+                let t = touches(vs[j]);
+                if t.iter().any(|k| seen.contains(k)) {
+                    break;
+                }
+                seen.extend(t);
+                j += 1;
+            }
+        }
+        out.push(i..j);
+        i = j;
+    }
+    out
+}
+
+/// Claims, decides and writes a group of messages with disjoint keys inside `tx` (not
+/// committed here): one claim statement, snapshots read together, all writes set-based.
+async fn step_group(
+    tx: &mut Tx,
+    vs: &[&Valid],
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Vec<Step>, StoreError> {
+    // The same message again (same sender, kind, Identificatie and bytes): answer the same way.
+    let keys: Vec<InboxKey> = vs
+        .iter()
+        .map(|v| InboxKey {
+            afzender: v.afzender.clone(),
+            kind: v.kind.clone(),
+            identificatie: v.ident.identificatie.clone(),
+            sha256: v.sha.clone(),
+        })
+        .collect();
+    let claims = tx.claim_all(&keys).await?;
+
+    // Snapshots: those of 305/307s in one go, a 323's on its own.
+    let t_snapshot = std::time::Instant::now();
+    let mut snapshots: Vec<Snapshot> = (0..vs.len()).map(|_| Snapshot::Geen).collect();
+    let mut startstop: Vec<(usize, _)> = Vec::new();
+    for (i, (v, c)) in vs.iter().zip(&claims).enumerate() {
+        if matches!(c, Claim::Duplicate(_))
+            || !decide::needs_state(&v.msg, today, *c == Claim::Reused)
+        {
+            continue;
+        }
+        match &v.msg {
+            Message::Wmo323(m) => {
+                snapshots[i] = Snapshot::Declaratie(tx.declaratie_snapshot(m).await?)
+            }
+            msg => {
+                if let Some(k) = startstop_keys(msg) {
+                    startstop.push((i, k));
+                }
+            }
+        }
+    }
+    if !startstop.is_empty() {
+        let requests: Vec<_> = startstop.iter().map(|(_, k)| k.clone()).collect();
+        for ((i, _), s) in startstop
+            .iter()
+            .zip(tx.startstop_snapshots(&requests).await?)
+        {
+            snapshots[*i] = Snapshot::StartStop(s);
+        }
+    }
     let snapshot_time = t_snapshot.elapsed();
+
     let t_decide = std::time::Instant::now();
-    let decided = decide::decide(msg, &input);
-    let effects = effects_of(msg, &decided, &input).await?;
-    let snapshot_json = serde_json::to_string(&input).unwrap_or_default();
-    let answer_builder: Option<crate::store::apply::AnswerBuilder> =
-        decided.answer.clone().map(|a| {
-            let msg = msg.clone();
-            let f: crate::store::apply::AnswerBuilder = Box::new(move |ident: &str| {
-                decide::render(
-                    &msg,
-                    &a,
-                    &RetourMeta {
-                        identificatie: ident.to_string(),
-                        dagtekening: today,
-                    },
-                )
-            });
-            f
+    let mut steps: Vec<Option<Step>> = Vec::with_capacity(vs.len());
+    let mut commits = Vec::new();
+    let mut pending = Vec::new();
+    for ((v, claim), snapshot) in vs.iter().zip(claims).zip(snapshots) {
+        let reused = match claim {
+            Claim::Duplicate(mid) => {
+                steps.push(Some(Step::Duplicate(mid, v.base.clone())));
+                continue;
+            }
+            Claim::Reused => true,
+            Claim::New => false,
+        };
+        let input = Input {
+            today,
+            identificatie_hergebruikt: reused,
+            snapshot,
+        };
+        let decided = decide::decide(&v.msg, &input);
+        commits.push(commit_of(v, &decided, &input, reused, today, settings)?);
+        pending.push((steps.len(), decided));
+        steps.push(None);
+    }
+    let decide_time = t_decide.elapsed();
+
+    let t_commit = std::time::Instant::now();
+    let committed = tx.apply_all(commits).await?;
+    tracing::debug!(
+        berichten = vs.len(),
+        snapshot_ms = snapshot_time.as_secs_f64() * 1e3,
+        decide_ms = decide_time.as_secs_f64() * 1e3,
+        commit_ms = t_commit.elapsed().as_secs_f64() * 1e3,
+        "fasen"
+    );
+    for ((n, decided), c) in pending.into_iter().zip(committed) {
+        let mut out = vs[n].base.clone();
+        out.outcome = decided.outcome.to_string();
+        out.message_id = Some(c.message_id);
+        out.codes = match &c.answer {
+            Some((_, _, xml)) => decide::answer_codes(xml),
+            None => decided
+                .lines
+                .iter()
+                .map(|l| l.finding.code.code().to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        out.answer_xml = c.answer;
+        steps[n] = Some(Step::Stored(out));
+    }
+    steps
+        .into_iter()
+        .map(|s| s.ok_or_else(|| StoreError::Corrupt("bericht niet verwerkt".into())))
+        .collect()
+}
+
+/// Everything to write about one decided message.
+fn commit_of(
+    v: &Valid,
+    decided: &Decided,
+    input: &Input,
+    reused: bool,
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Commit, StoreError> {
+    let effects = effects_of(&v.msg, decided, input)?;
+    let snapshot_json = serde_json::to_string(input).unwrap_or_default();
+    let answer: Option<crate::store::apply::AnswerBuilder> = decided.answer.clone().map(|a| {
+        let msg = v.msg.clone();
+        let f: crate::store::apply::AnswerBuilder = Box::new(move |ident: &str| {
+            decide::render(
+                &msg,
+                &a,
+                &RetourMeta {
+                    identificatie: ident.to_string(),
+                    dagtekening: today,
+                },
+            )
         });
+        f
+    });
     let lines = decided
         .lines
         .iter()
@@ -475,59 +614,32 @@ async fn step(
         .collect();
     codes.sort();
     codes.dedup();
-    let decide_time = t_decide.elapsed();
-    let t_commit = std::time::Instant::now();
-    let committed = tx
-        .apply(Commit {
-            message: MessageRecord {
-                source: source.to_string(),
-                sha256: sha.to_string(),
-                raw: bytes.to_vec(),
-                kind: Some(kind.to_string()),
-                afzender: Some(afzender.to_string()),
-                ontvanger: recipient(msg),
-                identificatie: Some(ident.identificatie.clone()),
-                dagtekening: Some(ident.dagtekening.format("%Y-%m-%d").to_string()),
-                outcome: decided.outcome.to_string(),
-                error: None,
-                claimed: !reused,
-            },
-            decision: Some(DecisionRecord {
-                today,
-                ruleset: RULESET_VERSION.to_string(),
-                outcome: decided.outcome.to_string(),
-                codes,
-                lines,
-                snapshot_json,
-                answer: answer_builder,
-            }),
-            effects,
-            delivered_via: settings.out_dir.as_ref().map(|_| "file".to_string()),
-        })
-        .await?;
-    tracing::debug!(
-        kind = %kind,
-        snapshot_ms = snapshot_time.as_secs_f64() * 1e3,
-        decide_ms = decide_time.as_secs_f64() * 1e3,
-        commit_ms = t_commit.elapsed().as_secs_f64() * 1e3,
-        "fasen"
-    );
-    let mut out = base.clone();
-    out.outcome = decided.outcome.to_string();
-    out.message_id = Some(committed.message_id);
-    if let Some((_, _, xml)) = &committed.answer {
-        out.codes = decide::answer_codes(xml);
-    } else {
-        out.codes = decided
-            .lines
-            .iter()
-            .map(|l| l.finding.code.code().to_string())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-    }
-    out.answer_xml = committed.answer;
-    Ok(Step::Stored(out))
+    Ok(Commit {
+        message: MessageRecord {
+            source: v.source.clone(),
+            sha256: v.sha.clone(),
+            raw: v.bytes.clone(),
+            kind: Some(v.kind.clone()),
+            afzender: Some(v.afzender.clone()),
+            ontvanger: recipient(&v.msg),
+            identificatie: Some(v.ident.identificatie.clone()),
+            dagtekening: Some(v.ident.dagtekening.format("%Y-%m-%d").to_string()),
+            outcome: decided.outcome.to_string(),
+            error: None,
+            claimed: !reused,
+        },
+        decision: Some(DecisionRecord {
+            today,
+            ruleset: RULESET_VERSION.to_string(),
+            outcome: decided.outcome.to_string(),
+            codes,
+            lines,
+            snapshot_json,
+            answer,
+        }),
+        effects,
+        delivered_via: settings.out_dir.as_ref().map(|_| "file".to_string()),
+    })
 }
 
 fn recipient(msg: &Message) -> Option<String> {
@@ -655,7 +767,7 @@ async fn duplicate(
 }
 
 /// What an approved decision changes in the stored state.
-async fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, StoreError> {
+fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, StoreError> {
     Ok(match msg {
         Message::Wmo301(m) if d.outcome == "registered" => {
             let h = &m.header;
@@ -835,4 +947,64 @@ async fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects
         }
         _ => Effects::None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth;
+
+    fn valid(xml: &str) -> Valid {
+        let msg = message::read(xml.as_bytes(), ReadOptions::default())
+            .unwrap()
+            .message;
+        let (afzender, ident) = msg.identification().unwrap();
+        Valid {
+            source: String::new(),
+            bytes: xml.as_bytes().to_vec(),
+            sha: sha256_hex(xml.as_bytes()),
+            kind: msg.kind().name(),
+            afzender,
+            ident: ident.clone(),
+            msg,
+            base: Outcome {
+                file: String::new(),
+                kind: None,
+                afzender: None,
+                identificatie: None,
+                outcome: String::new(),
+                codes: vec![],
+                answer: None,
+                error: None,
+                message_id: None,
+                answer_xml: None,
+            },
+        }
+    }
+
+    #[test]
+    fn groups_are_runs_of_messages_with_disjoint_clients_toewijzingen_and_keys() {
+        let vs: Vec<Valid> = [
+            synth::wmo305("A", 100_000, "2025-01-01"), // 0: client 0
+            synth::wmo305("B", 100_010, "2025-01-01"), // 1: client 1
+            synth::wmo301("C", 100_020, "2025-01-01", "2025-12-31"), // 2: client 2
+            synth::wmo305("D", 100_030, "2025-01-01"), // 3: client 3
+            synth::wmo305("E", 100_001, "2025-01-01"), // 4: client 0 again → new run
+            synth::wmo305("F", 100_040, "2025-01-01"), // 5
+            synth::wmo305("F", 100_050, "2025-01-01"), // 6: same inbox key → new run
+            synth::wmo323(2, "G", "G1"),               // 7: a 323 goes alone
+            synth::wmo305("H", 100_060, "2025-01-01"), // 8
+            synth::wmo307("I", 100_070, "2024-01-01", "2025-01-01", "2025-03-31"), // 9
+        ]
+        .iter()
+        .map(|x| valid(x))
+        .collect();
+        let refs: Vec<&Valid> = vs.iter().collect();
+        assert_eq!(runs(&refs), vec![0..4, 4..6, 6..7, 7..8, 8..10]);
+        // A 305 naming a toewijzing that a 301 earlier in the run allocates (to another
+        // client) must see it: the toewijzing number is a key of its own.
+        let t = valid(&synth::wmo301("J", 100_080, "2025-01-01", "2025-12-31"));
+        let s = valid(&synth::wmo305("K", 100_090, "2025-01-01").replace(">100090<", ">100080<"));
+        assert_eq!(runs(&[&t, &s]), vec![0..1, 1..2]);
+    }
 }

@@ -687,3 +687,126 @@ async fn a_batch_decides_like_one_by_one_and_isolates_a_failure() {
         assert_eq!(count(&s, "starts").await, 2, "[{l}] both starts stored");
     }
 }
+
+/// Many clients in one batch: 305/307/301s about different clients are decided as one group
+/// (set-based reads and writes), the rest in order; every message gets the outcome, answer and
+/// rows it gets one by one, and holds are released for all clients whose start arrives.
+#[tokio::test]
+async fn a_group_of_clients_decides_like_one_by_one() {
+    use iwmo::synth;
+    let mut names: Vec<&str> = Vec::new();
+    let mut items: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: &'static str, xml: String| {
+        names.push(name);
+        items.push((format!("{}:{name}", items.len()), xml.into_bytes()));
+    };
+    add("start client 0", synth::wmo305("G0", 100_000, "2025-01-01"));
+    add("start client 1", synth::wmo305("G1", 100_010, "2025-01-01"));
+    add("start client 2", synth::wmo305("G2", 100_020, "2025-01-01"));
+    add(
+        "stop client 2",
+        synth::wmo307("G3", 100_020, "2024-01-01", "2025-01-01", "2025-03-31"),
+    );
+    add("start client 3", synth::wmo305("G4", 100_030, "2025-01-01"));
+    add("same again", synth::wmo305("G4", 100_030, "2025-01-01"));
+    add("id reused", synth::wmo305("G4", 100_031, "2025-01-01"));
+    add(
+        "toewijzing client 4",
+        synth::wmo301("G5", 100_040, "2025-01-01", "2025-12-31"),
+    );
+    add("start client 4", synth::wmo305("G6", 100_040, "2025-01-01"));
+    add(
+        "unknown toewijzing",
+        synth::wmo305("G7", 100_950, "2025-01-01"),
+    );
+    for k in 0..12u32 {
+        add(
+            "start",
+            synth::wmo305(&format!("H{k}"), 100_100 + 10 * k, "2025-01-02"),
+        );
+    }
+    let declaratie = synth::wmo323(20, "D1", "DECL1");
+    for (one, batch) in common::backends().into_iter().zip(common::backends()) {
+        let l = one.backend;
+        let s1 = Store::open(one.url()).await.unwrap();
+        let s2 = Store::open(batch.url()).await.unwrap();
+        for s in [&s1, &s2] {
+            s.seed_toewijzingen(0, 40, false).await.unwrap();
+            s.seed_toewijzingen(100, 220, false).await.unwrap();
+            let o = process_bytes(s, "decl", declaratie.as_bytes()).await;
+            assert_eq!(o.outcome, "accepted", "[{l}] {o:?}");
+        }
+        let held = |s: &Store| {
+            let s = s.clone();
+            async move {
+                sqlx::query_as::<_, (String, i64)>(
+                    "SELECT status, COUNT(*) FROM holds GROUP BY status ORDER BY status",
+                )
+                .fetch_all(s.pool())
+                .await
+                .unwrap()
+            }
+        };
+        assert_eq!(held(&s1).await, vec![("held".to_string(), 20)], "[{l}]");
+        let mut singles = Vec::new();
+        for (src, bytes) in &items {
+            singles.push(process_bytes(&s1, src, bytes).await);
+        }
+        let batched = pipeline::process_batch(&s2, &items, today(), &settings(None)).await;
+        for (i, (a, b)) in singles.iter().zip(&batched).enumerate() {
+            let b = b.as_ref().unwrap_or_else(|e| panic!("[{l}] item {i}: {e}"));
+            assert_eq!(
+                (&a.outcome, &a.codes),
+                (&b.outcome, &b.codes),
+                "[{l}] item {i} ({})",
+                names[i]
+            );
+            let own_id = |x: &Option<(String, String, String)>| {
+                x.as_ref()
+                    .map(|(_, id, xml)| xml.replace(id.as_str(), "ID"))
+            };
+            assert_eq!(
+                own_id(&a.answer_xml),
+                own_id(&b.answer_xml),
+                "[{l}] item {i}"
+            );
+        }
+        let outcome = |n: &str| {
+            batched[names.iter().position(|x| *x == n).unwrap()]
+                .as_ref()
+                .unwrap()
+                .outcome
+                .clone()
+        };
+        assert_eq!(outcome("same again"), "duplicate", "[{l}]");
+        assert_eq!(outcome("id reused"), "rejected", "[{l}]");
+        assert_eq!(
+            outcome("start client 4"),
+            "accepted",
+            "[{l}] sees the 301 before it"
+        );
+        assert_eq!(outcome("unknown toewijzing"), "rejected", "[{l}]");
+        assert_eq!(
+            outcome("stop client 2"),
+            "accepted",
+            "[{l}] sees the start before it"
+        );
+        assert_eq!(counts(&s1).await, counts(&s2).await, "[{l}] same rows");
+        assert_eq!(count(&s2, "starts").await, 17, "[{l}]");
+        // Each Prestatie is on its own toewijzing: the starts of clients 0 and 1 release one each.
+        assert_eq!(
+            held(&s2).await,
+            vec![("held".to_string(), 18), ("released".to_string(), 2)],
+            "[{l}]"
+        );
+        assert_eq!(held(&s1).await, held(&s2).await, "[{l}]");
+        // Every stored message's inbox key points at it.
+        let (dangling,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM inbox_keys k LEFT JOIN messages m ON m.id = k.message_id WHERE m.id IS NULL",
+        )
+        .fetch_one(s2.pool())
+        .await
+        .unwrap();
+        assert_eq!(dangling, 0, "[{l}]");
+    }
+}

@@ -10,7 +10,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe, Transaction};
 
 use super::rows::{self, ymd, START_COLS, STOP_COLS};
-use super::{values_clause, Result, Store, CHUNK};
+use super::{values_clause, Ph, Result, Store, CHUNK};
 use crate::domain::*;
 use crate::message::common::Product;
 use crate::rules::decision::{Hold, Signal};
@@ -47,7 +47,7 @@ pub struct Line {
 
 /// Builds the answer once its IdentificatieRetour is known: returns (kind, xml).
 pub type AnswerBuilder =
-    Box<dyn FnOnce(&str) -> std::result::Result<(String, String), String> + Send>;
+    Box<dyn FnOnce(&str) -> std::result::Result<(String, String), String> + Send + Sync>;
 
 pub struct DecisionRecord {
     pub today: NaiveDate,
@@ -196,316 +196,447 @@ impl super::Tx {
 
     /// Writes everything about one message inside this transaction (which may hold several).
     pub async fn apply(&mut self, c: Commit) -> Result<Committed> {
+        self.apply_all(vec![c])
+            .await?
+            .pop()
+            .ok_or_else(|| super::StoreError::Corrupt("bericht niet opgeslagen".into()))
+    }
+
+    /// Writes everything about several messages inside this transaction, set-based: one
+    /// statement per table for all of them (toewijzingen and declaraties per message). The
+    /// messages must be about different clients and toewijzingen (their snapshots were read
+    /// together, before any of them was written). The result is in the order of `commits`.
+    pub async fn apply_all(&mut self, commits: Vec<Commit>) -> Result<Vec<Committed>> {
         let backend = self.backend;
         let tx = &mut self.tx;
-        let m = &c.message;
-        let (message_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO messages (received_at, source, payload_sha256, raw, kind, afzender, ontvanger, identificatie, \
-             dagtekening, outcome, error) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
-        )
-        .bind(now())
-        .bind(m.source.clone())
-        .bind(m.sha256.clone())
-        .bind(m.raw.clone())
-        .bind(m.kind.clone())
-        .bind(m.afzender.clone())
-        .bind(m.ontvanger.clone())
-        .bind(m.identificatie.clone())
-        .bind(m.dagtekening.clone())
-        .bind(m.outcome.clone())
-        .bind(m.error.clone())
-        .fetch_one(&mut **tx)
-        .await?;
-        if m.claimed {
-            if let (Some(a), Some(k), Some(i)) = (&m.afzender, &m.kind, &m.identificatie) {
-                sqlx::query("UPDATE inbox_keys SET message_id = $1 WHERE afzender = $2 AND kind = $3 AND identificatie = $4")
-                    .bind(message_id)
-                    .bind(a.clone())
-                    .bind(k.clone())
-                    .bind(i.clone())
-                    .execute(&mut **tx)
-                    .await?;
+        let received = now();
+        // Message ids are handed out in the order of the rows; RETURNING may list them in any
+        // order, so they are sorted and checked against the Identificatie of each row.
+        let mut ids: Vec<i64> = Vec::with_capacity(commits.len());
+        for chunk in commits.chunks(CHUNK.min(30_000 / 11)) {
+            let sql = format!(
+                "INSERT INTO messages (received_at, source, payload_sha256, raw, kind, afzender, ontvanger, identificatie, \
+                 dagtekening, outcome, error) VALUES {} RETURNING id, identificatie",
+                values_clause(backend, chunk.len(), 11)
+            );
+            let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql))
+                .persistent(chunk.len() <= 4);
+            for c in chunk {
+                let m = &c.message;
+                q = q
+                    .bind(received.clone())
+                    .bind(m.source.clone())
+                    .bind(m.sha256.clone())
+                    .bind(m.raw.clone())
+                    .bind(m.kind.clone())
+                    .bind(m.afzender.clone())
+                    .bind(m.ontvanger.clone())
+                    .bind(m.identificatie.clone())
+                    .bind(m.dagtekening.clone())
+                    .bind(m.outcome.clone())
+                    .bind(m.error.clone());
             }
+            let mut got = q.fetch_all(&mut **tx).await?;
+            got.sort_by_key(|r| r.0);
+            if got.len() != chunk.len()
+                || got
+                    .iter()
+                    .zip(chunk)
+                    .any(|((_, i), c)| *i != c.message.identificatie)
+            {
+                return Err(super::StoreError::Corrupt(
+                    "berichtnummers komen niet overeen met de opgeslagen berichten".into(),
+                ));
+            }
+            ids.extend(got.into_iter().map(|r| r.0));
         }
 
-        let mut answer_out = None;
-        if let Some(d) = c.decision {
-            let answer = match d.answer {
-                None => None,
-                Some(build) => {
-                    // IdentificatieRetour: unique per gemeente and message kind because message
-                    // ids are unique; at most 12 characters.
+        // Inbox keys claimed in this transaction point at their message.
+        let claimed: Vec<i64> = ids
+            .iter()
+            .zip(&commits)
+            .filter(|(_, c)| {
+                let m = &c.message;
+                m.claimed && m.afzender.is_some() && m.kind.is_some() && m.identificatie.is_some()
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for chunk in claimed.chunks(CHUNK) {
+            let sql = format!(
+                "UPDATE inbox_keys SET message_id = m.id FROM messages m WHERE m.id IN ({}) \
+                 AND inbox_keys.afzender = m.afzender AND inbox_keys.kind = m.kind AND inbox_keys.identificatie = m.identificatie",
+                Ph::new(backend).list(chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **tx).await?;
+        }
+
+        // Decisions, with their answers (IdentificatieRetour from the message id: unique per
+        // gemeente and message kind, at most 12 characters).
+        let mut answers: Vec<Option<(String, String, String)>> = Vec::with_capacity(ids.len());
+        let mut decisions: Vec<(i64, DecisionRecord, String)> = Vec::new();
+        let mut rest: Vec<(i64, Option<String>, Effects, Option<String>)> = Vec::new();
+        for (c, &message_id) in commits.into_iter().zip(&ids) {
+            let mut answer = None;
+            if let Some(mut d) = c.decision {
+                if let Some(build) = d.answer.take() {
                     let ident = format!("IW{message_id:010}");
                     let (kind, xml) = build(&ident).map_err(super::StoreError::Corrupt)?;
-                    Some((kind, ident, xml))
+                    answer = Some((kind, ident, xml));
                 }
-            };
-            let findings_json = serde_json::to_string(
-                &d.lines
-                    .iter()
-                    .map(|l| (&l.class, l.position, &l.referentie_nummer, &l.finding))
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap_or_else(|_| "[]".into());
-            let (decision_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO decisions (message_id, decided_at, today, ruleset, outcome, codes, findings_json, snapshot_json, \
-                 answer_kind, answer_identificatie, answer_xml) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING id",
-            )
-            .bind(message_id)
-            .bind(now())
-            .bind(ymd(&d.today))
-            .bind(d.ruleset.clone())
-            .bind(d.outcome.clone())
-            .bind(d.codes.join(","))
-            .bind(findings_json)
-            .bind(d.snapshot_json)
-            .bind(answer.as_ref().map(|a| a.0.clone()))
-            .bind(answer.as_ref().map(|a| a.1.clone()))
-            .bind(answer.as_ref().map(|a| a.2.clone()))
-            .fetch_one(&mut **tx)
-            .await?;
-            insert_many(
-                backend,
-                &mut *tx,
-                "decision_lines (decision_id, class, position, referentie_nummer, rule, code, level, text)",
-                8,
-                &d.lines,
-                |q, l| {
-                    q.bind(decision_id)
-                        .bind(l.class.to_string())
-                        .bind(l.position)
-                        .bind(l.referentie_nummer.clone())
-                        .bind(l.finding.rule.clone())
-                        .bind(l.finding.code.code().to_string())
-                        .bind(i64::from(l.finding.level.number()))
-                        .bind(l.finding.text.clone())
-                },
-            )
-            .await?;
-            if let Some((kind, ident, xml)) = &answer {
-                let delivered = c.delivered_via.is_some();
-                sqlx::query(
-                    "INSERT INTO outbox (message_id, answer_kind, identificatie, ontvanger, xml, created_at, published_at, channel) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+                let findings_json = serde_json::to_string(
+                    &d.lines
+                        .iter()
+                        .map(|l| (&l.class, l.position, &l.referentie_nummer, &l.finding))
+                        .collect::<Vec<_>>(),
                 )
-                .bind(message_id)
-                .bind(kind.clone())
-                .bind(ident.clone())
-                .bind(m.afzender.clone().unwrap_or_default())
-                .bind(xml.clone())
-                .bind(now())
-                .bind(if delivered { Some(now()) } else { None })
-                .bind(c.delivered_via.clone())
-                .execute(&mut **tx)
-                .await?;
+                .unwrap_or_else(|_| "[]".into());
+                decisions.push((message_id, d, findings_json));
             }
-            answer_out = answer;
+            answers.push(answer);
+            rest.push((message_id, c.message.afzender, c.effects, c.delivered_via));
         }
-
-        match c.effects {
-            Effects::None => {}
-            Effects::Toewijzingen { source, items } => {
-                Store::apply_toewijzingen(&mut *tx, Some(message_id), &source, &items).await?
+        let decided_at = now();
+        let mut decision_ids: HashMap<i64, i64> = HashMap::new();
+        for chunk in decisions.chunks(CHUNK.min(30_000 / 11)) {
+            let sql = format!(
+                "INSERT INTO decisions (message_id, decided_at, today, ruleset, outcome, codes, findings_json, snapshot_json, \
+                 answer_kind, answer_identificatie, answer_xml) VALUES {} RETURNING id, message_id",
+                values_clause(backend, chunk.len(), 11)
+            );
+            let mut q =
+                sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
+            for (message_id, d, findings_json) in chunk {
+                let a = answers[ids.iter().position(|i| i == message_id).unwrap_or(0)].as_ref();
+                q = q
+                    .bind(*message_id)
+                    .bind(decided_at.clone())
+                    .bind(ymd(&d.today))
+                    .bind(d.ruleset.clone())
+                    .bind(d.outcome.clone())
+                    .bind(d.codes.join(","))
+                    .bind(findings_json.clone())
+                    .bind(d.snapshot_json.clone())
+                    .bind(a.map(|a| a.0.clone()))
+                    .bind(a.map(|a| a.1.clone()))
+                    .bind(a.map(|a| a.2.clone()));
             }
-            Effects::StartStop {
-                gemeente,
-                aanbieder,
-                bsn,
-                new_starts,
-                deleted_starts,
-                new_stops,
-                deleted_stops,
-            } => {
-                for id in deleted_starts {
-                    sqlx::query("UPDATE starts SET active = 0, deleted_by = $1 WHERE id = $2")
-                        .bind(message_id)
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await?;
+            for (id, mid) in q.fetch_all(&mut **tx).await? {
+                decision_ids.insert(mid, id);
+            }
+        }
+        let lines: Vec<(i64, &Line)> = decisions
+            .iter()
+            .filter_map(|(mid, d, _)| Some((*decision_ids.get(mid)?, d)))
+            .flat_map(|(did, d)| d.lines.iter().map(move |l| (did, l)))
+            .collect();
+        insert_many(
+            backend,
+            &mut *tx,
+            "decision_lines (decision_id, class, position, referentie_nummer, rule, code, level, text)",
+            8,
+            &lines,
+            |q, (did, l)| {
+                q.bind(*did)
+                    .bind(l.class.to_string())
+                    .bind(l.position)
+                    .bind(l.referentie_nummer.clone())
+                    .bind(l.finding.rule.clone())
+                    .bind(l.finding.code.code().to_string())
+                    .bind(i64::from(l.finding.level.number()))
+                    .bind(l.finding.text.clone())
+            },
+        )
+        .await?;
+        // Answers wait in the outbox (or are recorded as delivered through another channel).
+        let outbox: Vec<(
+            i64,
+            &(String, String, String),
+            &Option<String>,
+            &Option<String>,
+        )> = rest
+            .iter()
+            .zip(&answers)
+            .filter_map(|((mid, afzender, _, via), a)| Some((*mid, a.as_ref()?, afzender, via)))
+            .collect();
+        insert_many(
+            backend,
+            &mut *tx,
+            "outbox (message_id, answer_kind, identificatie, ontvanger, xml, created_at, published_at, channel)",
+            8,
+            &outbox,
+            |q, (mid, (kind, ident, xml), afzender, via)| {
+                q.bind(*mid)
+                    .bind(kind.clone())
+                    .bind(ident.clone())
+                    .bind(afzender.as_ref().cloned().unwrap_or_default())
+                    .bind(xml.clone())
+                    .bind(decided_at.clone())
+                    .bind(via.as_ref().map(|_| decided_at.clone()))
+                    .bind((*via).clone())
+            },
+        )
+        .await?;
+
+        // Domain effects.
+        let mut new_starts: Vec<(i64, String, String, String, NewClass)> = Vec::new();
+        let mut new_stops: Vec<(i64, String, String, String, NewClass)> = Vec::new();
+        let mut clients: Vec<(i64, Gemeentecode, Bsn)> = Vec::new();
+        for (message_id, _, effects, _) in rest {
+            match effects {
+                Effects::None => {}
+                Effects::Toewijzingen { source, items } => {
+                    Store::apply_toewijzingen(&mut *tx, Some(message_id), &source, &items).await?
                 }
-                for id in deleted_stops {
-                    sqlx::query("UPDATE stops SET active = 0, deleted_by = $1 WHERE id = $2")
-                        .bind(message_id)
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await?;
+                Effects::StartStop {
+                    gemeente,
+                    aanbieder,
+                    bsn,
+                    new_starts: starts,
+                    deleted_starts,
+                    new_stops: stops,
+                    deleted_stops,
+                } => {
+                    for (table, ids) in [("starts", deleted_starts), ("stops", deleted_stops)] {
+                        for id in ids {
+                            sqlx::query(AssertSqlSafe(format!(
+                                "UPDATE {table} SET active = 0, deleted_by = $1 WHERE id = $2"
+                            )))
+                            .bind(message_id)
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                    }
+                    let (g, a, b) = (
+                        gemeente.to_string(),
+                        aanbieder.to_string(),
+                        bsn.expose().to_string(),
+                    );
+                    for s in starts {
+                        new_starts.push((message_id, g.clone(), a.clone(), b.clone(), s));
+                    }
+                    for s in stops {
+                        new_stops.push((message_id, g.clone(), a.clone(), b.clone(), s));
+                    }
+                    clients.push((message_id, gemeente, bsn));
                 }
-                for s in &new_starts {
-                    sqlx::query(
-                        "INSERT INTO starts (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, \
-                         product_code, begindatum, active) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1)",
+                Effects::Declaratie {
+                    gemeente,
+                    aanbieder,
+                    declaratie_nummer,
+                    periode,
+                    totaal_ingediend,
+                    totaal_toegekend,
+                    prestaties,
+                } => {
+                    Store::apply_declaratie(
+                        backend,
+                        &mut *tx,
+                        message_id,
+                        (&gemeente, &aanbieder, declaratie_nummer, &periode),
+                        (totaal_ingediend, totaal_toegekend),
+                        &prestaties,
                     )
-                    .bind(message_id)
-                    .bind(gemeente.to_string())
-                    .bind(aanbieder.to_string())
-                    .bind(bsn.expose().to_string())
+                    .await?
+                }
+            }
+        }
+        insert_many(
+            backend,
+            &mut *tx,
+            "starts (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active)",
+            9,
+            &new_starts,
+            |q, (mid, g, a, b, s)| {
+                q.bind(*mid)
+                    .bind(g.clone())
+                    .bind(a.clone())
+                    .bind(b.clone())
                     .bind(s.toewijzing_nummer.map(|n| i64::from(n.get())))
                     .bind(s.product.as_ref().map(|p| p.categorie.code().to_string()))
                     .bind(s.product.as_ref().and_then(|p| p.code.as_ref().map(|c| c.to_string())))
                     .bind(ymd(&s.begindatum))
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                for s in &new_stops {
-                    sqlx::query(
-                        "INSERT INTO stops (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, \
-                         product_code, begindatum, reden_beeindiging, einddatum, active) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,1)",
-                    )
-                    .bind(message_id)
-                    .bind(gemeente.to_string())
-                    .bind(aanbieder.to_string())
-                    .bind(bsn.expose().to_string())
+                    .bind(1i64)
+            },
+        )
+        .await?;
+        insert_many(
+            backend,
+            &mut *tx,
+            "stops (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, \
+             reden_beeindiging, einddatum, active)",
+            11,
+            &new_stops,
+            |q, (mid, g, a, b, s)| {
+                q.bind(*mid)
+                    .bind(g.clone())
+                    .bind(a.clone())
+                    .bind(b.clone())
                     .bind(s.toewijzing_nummer.map(|n| i64::from(n.get())))
                     .bind(s.product.as_ref().map(|p| p.categorie.code().to_string()))
                     .bind(s.product.as_ref().and_then(|p| p.code.as_ref().map(|c| c.to_string())))
                     .bind(ymd(&s.begindatum))
                     .bind(s.reden_beeindiging.map(|r| r.code().to_string()).unwrap_or_default())
                     .bind(s.einddatum.map(|d| ymd(&d)).unwrap_or_default())
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                Store::reevaluate_holds(&mut *tx, message_id, &gemeente, &bsn).await?;
-            }
-            Effects::Declaratie {
-                gemeente,
-                aanbieder,
-                declaratie_nummer,
-                periode,
-                totaal_ingediend,
-                totaal_toegekend,
-                prestaties,
-            } => {
-                let (declaratie_id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO declaraties (message_id, gemeente, aanbieder, declaratie_nummer, periode_begin, periode_eind, \
-                     totaal_ingediend, totaal_toegekend) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
+                    .bind(1i64)
+            },
+        )
+        .await?;
+        Store::reevaluate_holds_of(backend, &mut *tx, &clients).await?;
+
+        Ok(ids
+            .into_iter()
+            .zip(answers)
+            .map(|(message_id, answer)| Committed { message_id, answer })
+            .collect())
+    }
+}
+
+impl Store {
+    /// A processed 323: the declaratie, its Prestaties, credits, holds and signals.
+    async fn apply_declaratie(
+        backend: super::Backend,
+        tx: &mut Transaction<'static, Any>,
+        message_id: i64,
+        (gemeente, aanbieder, declaratie_nummer, periode): (
+            &Gemeentecode,
+            &AgbCode,
+            String,
+            &Periode,
+        ),
+        (totaal_ingediend, totaal_toegekend): (i64, i64),
+        prestaties: &[NewPrestatie],
+    ) -> Result<()> {
+        let (declaratie_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO declaraties (message_id, gemeente, aanbieder, declaratie_nummer, periode_begin, periode_eind, \
+             totaal_ingediend, totaal_toegekend) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING id",
+        )
+        .bind(message_id)
+        .bind(gemeente.to_string())
+        .bind(aanbieder.to_string())
+        .bind(declaratie_nummer)
+        .bind(ymd(&periode.begindatum))
+        .bind(ymd(&periode.einddatum))
+        .bind(totaal_ingediend)
+        .bind(totaal_toegekend)
+        .fetch_one(&mut **tx)
+        .await?;
+        let g = gemeente.to_string();
+        let a = aanbieder.to_string();
+        insert_many(
+            backend,
+            &mut *tx,
+            "prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
+             bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, \
+             eenheid, product_tarief, bedrag, debet_credit, approved, codes)",
+            20,
+            prestaties,
+            |q, p| {
+                q.bind(declaratie_id)
+                    .bind(message_id)
+                    .bind(p.regel)
+                    .bind(g.clone())
+                    .bind(a.clone())
+                    .bind(p.referentie_nummer.clone())
+                    .bind(p.vorig_referentie_nummer.clone())
+                    .bind(p.bsn.expose().to_string())
+                    .bind(i64::from(p.toewijzing_nummer.get()))
+                    .bind(p.product_categorie.code().to_string())
+                    .bind(p.product_code.clone())
+                    .bind(ymd(&p.periode.begindatum))
+                    .bind(ymd(&p.periode.einddatum))
+                    .bind(p.geleverd_volume as i64)
+                    .bind(p.eenheid.code().to_string())
+                    .bind(opt_i64(p.product_tarief))
+                    .bind(p.bedrag)
+                    .bind(p.debet_credit.code().to_string())
+                    .bind(i64::from(p.approved))
+                    .bind(p.codes.join(","))
+            },
+        )
+        .await?;
+        // Approved credits cancel their debit.
+        for p in prestaties
+            .iter()
+            .filter(|p| p.approved && p.debet_credit == DebetCredit::Credit)
+        {
+            if let Some(v) = &p.vorig_referentie_nummer {
+                sqlx::query(
+                    "UPDATE prestaties SET gecrediteerd_door = $1 WHERE aanbieder = $2 AND referentie_nummer = $3 \
+                     AND approved = 1 AND debet_credit = 'D' AND gecrediteerd_door IS NULL",
                 )
+                .bind(p.referentie_nummer.clone())
+                .bind(a.clone())
+                .bind(v.clone())
+                .execute(&mut **tx)
+                .await?;
+                // A credited line is no longer held: nothing to pay.
+                sqlx::query(
+                    "UPDATE holds SET status = 'vervallen', changed_at = $1, changed_by_message = $2 \
+                     WHERE status = 'held' AND prestatie_id IN (SELECT id FROM prestaties WHERE aanbieder = $3 AND referentie_nummer = $4)",
+                )
+                .bind(now())
                 .bind(message_id)
-                .bind(gemeente.to_string())
-                .bind(aanbieder.to_string())
-                .bind(declaratie_nummer)
-                .bind(ymd(&periode.begindatum))
-                .bind(ymd(&periode.einddatum))
-                .bind(totaal_ingediend)
-                .bind(totaal_toegekend)
-                .fetch_one(&mut **tx)
-                .await?;
-                let g = gemeente.to_string();
-                let a = aanbieder.to_string();
-                insert_many(
-                    backend,
-                    &mut *tx,
-                    "prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
-                     bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, \
-                     eenheid, product_tarief, bedrag, debet_credit, approved, codes)",
-                    20,
-                    &prestaties,
-                    |q, p| {
-                        q.bind(declaratie_id)
-                            .bind(message_id)
-                            .bind(p.regel)
-                            .bind(g.clone())
-                            .bind(a.clone())
-                            .bind(p.referentie_nummer.clone())
-                            .bind(p.vorig_referentie_nummer.clone())
-                            .bind(p.bsn.expose().to_string())
-                            .bind(i64::from(p.toewijzing_nummer.get()))
-                            .bind(p.product_categorie.code().to_string())
-                            .bind(p.product_code.clone())
-                            .bind(ymd(&p.periode.begindatum))
-                            .bind(ymd(&p.periode.einddatum))
-                            .bind(p.geleverd_volume as i64)
-                            .bind(p.eenheid.code().to_string())
-                            .bind(opt_i64(p.product_tarief))
-                            .bind(p.bedrag)
-                            .bind(p.debet_credit.code().to_string())
-                            .bind(i64::from(p.approved))
-                            .bind(p.codes.join(","))
-                    },
-                )
-                .await?;
-                // Approved credits cancel their debit.
-                for p in prestaties
-                    .iter()
-                    .filter(|p| p.approved && p.debet_credit == DebetCredit::Credit)
-                {
-                    if let Some(v) = &p.vorig_referentie_nummer {
-                        sqlx::query(
-                            "UPDATE prestaties SET gecrediteerd_door = $1 WHERE aanbieder = $2 AND referentie_nummer = $3 \
-                             AND approved = 1 AND debet_credit = 'D' AND gecrediteerd_door IS NULL",
-                        )
-                        .bind(p.referentie_nummer.clone())
-                        .bind(a.clone())
-                        .bind(v.clone())
-                        .execute(&mut **tx)
-                        .await?;
-                        // A credited line is no longer held: nothing to pay.
-                        sqlx::query(
-                            "UPDATE holds SET status = 'vervallen', changed_at = $1, changed_by_message = $2 \
-                             WHERE status = 'held' AND prestatie_id IN (SELECT id FROM prestaties WHERE aanbieder = $3 AND referentie_nummer = $4)",
-                        )
-                        .bind(now())
-                        .bind(message_id)
-                        .bind(a.clone())
-                        .bind(v.clone())
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                }
-                let ids: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-                    "SELECT regel, id FROM prestaties WHERE message_id = $1",
-                )
-                .bind(message_id)
-                .fetch_all(&mut **tx)
-                .await?
-                .into_iter()
-                .collect();
-                let ts = now();
-                let holds: Vec<(i64, &Hold)> = prestaties
-                    .iter()
-                    .filter_map(|p| Some((*ids.get(&p.regel)?, p.hold.as_ref()?)))
-                    .collect();
-                insert_many(
-                    backend,
-                    &mut *tx,
-                    "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
-                    6,
-                    &holds,
-                    |q, (id, h)| {
-                        q.bind(*id)
-                            .bind("held".to_string())
-                            .bind(h.reden.clone())
-                            .bind(ts.clone())
-                            .bind(ts.clone())
-                            .bind(message_id)
-                    },
-                )
-                .await?;
-                let signals: Vec<(i64, &Signal)> = prestaties
-                    .iter()
-                    .filter_map(|p| ids.get(&p.regel).map(|id| (*id, p)))
-                    .flat_map(|(id, p)| p.signals.iter().map(move |s| (id, s)))
-                    .collect();
-                insert_many(
-                    backend,
-                    &mut *tx,
-                    "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
-                    5,
-                    &signals,
-                    |q, (id, s)| {
-                        q.bind(*id)
-                            .bind(s.soort.clone())
-                            .bind(s.andere_referentie.clone())
-                            .bind(s.tekst.clone())
-                            .bind(ts.clone())
-                    },
-                )
+                .bind(a.clone())
+                .bind(v.clone())
+                .execute(&mut **tx)
                 .await?;
             }
         }
-        Ok(Committed {
-            message_id,
-            answer: answer_out,
-        })
+        let ids: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT regel, id FROM prestaties WHERE message_id = $1",
+        )
+        .bind(message_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+        let ts = now();
+        let holds: Vec<(i64, &Hold)> = prestaties
+            .iter()
+            .filter_map(|p| Some((*ids.get(&p.regel)?, p.hold.as_ref()?)))
+            .collect();
+        insert_many(
+            backend,
+            &mut *tx,
+            "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
+            6,
+            &holds,
+            |q, (id, h)| {
+                q.bind(*id)
+                    .bind("held".to_string())
+                    .bind(h.reden.clone())
+                    .bind(ts.clone())
+                    .bind(ts.clone())
+                    .bind(message_id)
+            },
+        )
+        .await?;
+        let signals: Vec<(i64, &Signal)> = prestaties
+            .iter()
+            .filter_map(|p| ids.get(&p.regel).map(|id| (*id, p)))
+            .flat_map(|(id, p)| p.signals.iter().map(move |s| (id, s)))
+            .collect();
+        insert_many(
+            backend,
+            &mut *tx,
+            "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
+            5,
+            &signals,
+            |q, (id, s)| {
+                q.bind(*id)
+                    .bind(s.soort.clone())
+                    .bind(s.andere_referentie.clone())
+                    .bind(s.tekst.clone())
+                    .bind(ts.clone())
+            },
+        )
+        .await?;
+        Ok(())
     }
 }
 
@@ -606,6 +737,41 @@ impl Store {
         let mut tx: Transaction<'static, Any> = self.pool.begin().await?;
         Self::apply_toewijzingen(&mut tx, None, source, items).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// After starts/stops of these clients changed (message, gemeente, client): re-evaluates
+    /// the holds of those with approved debits (one query finds them when there are several).
+    async fn reevaluate_holds_of(
+        backend: super::Backend,
+        tx: &mut Transaction<'static, Any>,
+        clients: &[(i64, Gemeentecode, Bsn)],
+    ) -> Result<()> {
+        if clients.len() <= 1 {
+            for (mid, g, b) in clients {
+                Self::reevaluate_holds(&mut *tx, *mid, g, b).await?;
+            }
+            return Ok(());
+        }
+        let mut with_lines: std::collections::HashSet<(String, String)> = Default::default();
+        for chunk in clients.chunks(CHUNK / 2) {
+            let sql = format!(
+                "SELECT DISTINCT gemeente, bsn FROM prestaties WHERE approved = 1 AND debet_credit = 'D' \
+                 AND gecrediteerd_door IS NULL AND (gemeente, bsn) IN (VALUES {})",
+                Ph::new(backend).rows(chunk.len(), 2)
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql))
+                .persistent(chunk.len() <= 4);
+            for (_, g, b) in chunk {
+                q = q.bind(g.to_string()).bind(b.expose().to_string());
+            }
+            with_lines.extend(q.fetch_all(&mut **tx).await?);
+        }
+        for (mid, g, b) in clients {
+            if with_lines.contains(&(g.to_string(), b.expose().to_string())) {
+                Self::reevaluate_holds(&mut *tx, *mid, g, b).await?;
+            }
+        }
         Ok(())
     }
 

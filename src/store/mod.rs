@@ -15,7 +15,7 @@ pub use outbox::Pending;
 pub use read::{HoldRow, SignalRow, StoredDecision};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 /// Default database: a SQLite file in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://iwmo.db";
@@ -50,6 +50,15 @@ pub struct Store {
 pub struct Tx {
     pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
     pub(crate) backend: Backend,
+}
+
+/// The inbox key of a message: sender, kind and Identificatie, with the hash of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxKey {
+    pub afzender: String,
+    pub kind: String,
+    pub identificatie: String,
+    pub sha256: String,
 }
 
 /// Result of claiming the inbox key of a message.
@@ -119,32 +128,97 @@ impl Tx {
         identificatie: &str,
         sha: &str,
     ) -> Result<Claim> {
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO inbox_keys (afzender, kind, identificatie, message_id, payload_sha256) VALUES ($1,$2,$3,0,$4) \
-             ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING 1",
-        )
-        .bind(afzender.to_string())
-        .bind(kind.to_string())
-        .bind(identificatie.to_string())
-        .bind(sha.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        if inserted.is_some() {
-            return Ok(Claim::New);
+        let key = InboxKey {
+            afzender: afzender.to_string(),
+            kind: kind.to_string(),
+            identificatie: identificatie.to_string(),
+            sha256: sha.to_string(),
+        };
+        self.claim_all(std::slice::from_ref(&key))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("inbox-sleutel niet geclaimd".into()))
+    }
+
+    /// Claims the inbox keys of several messages at once (one statement, plus one lookup for
+    /// keys seen before). The keys must differ from each other; the result is in their order.
+    pub async fn claim_all(&mut self, keys: &[InboxKey]) -> Result<Vec<Claim>> {
+        let mut out: Vec<Option<Claim>> = vec![None; keys.len()];
+        let index: std::collections::HashMap<(&str, &str, &str), usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                (
+                    (
+                        k.afzender.as_str(),
+                        k.kind.as_str(),
+                        k.identificatie.as_str(),
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        if index.len() != keys.len() {
+            return Err(StoreError::Corrupt(
+                "dezelfde inbox-sleutel twee keer in één groep".into(),
+            ));
         }
-        let (id, stored): (i64, String) = sqlx::query_as(
-            "SELECT message_id, payload_sha256 FROM inbox_keys WHERE afzender = $1 AND kind = $2 AND identificatie = $3",
-        )
-        .bind(afzender.to_string())
-        .bind(kind.to_string())
-        .bind(identificatie.to_string())
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(if stored == sha {
-            Claim::Duplicate(id)
-        } else {
-            Claim::Reused
-        })
+        for chunk in keys.chunks(CHUNK / 4) {
+            let sql = format!(
+                "INSERT INTO inbox_keys (afzender, kind, identificatie, message_id, payload_sha256) VALUES {} \
+                 ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING afzender, kind, identificatie",
+                Ph::new(self.backend).rows_with(chunk.len(), &["", "", "", "0", ""])
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String)>(AssertSqlSafe(sql))
+                .persistent(chunk.len() <= 4);
+            for k in chunk {
+                q = q
+                    .bind(k.afzender.clone())
+                    .bind(k.kind.clone())
+                    .bind(k.identificatie.clone())
+                    .bind(k.sha256.clone());
+            }
+            for (a, k, i) in q.fetch_all(&mut *self.tx).await? {
+                if let Some(&n) = index.get(&(a.as_str(), k.as_str(), i.as_str())) {
+                    out[n] = Some(Claim::New);
+                }
+            }
+        }
+        let seen: Vec<&InboxKey> = keys
+            .iter()
+            .zip(&out)
+            .filter(|(_, c)| c.is_none())
+            .map(|(k, _)| k)
+            .collect();
+        for chunk in seen.chunks(CHUNK / 4) {
+            let mut ph = Ph::new(self.backend);
+            let sql = format!(
+                "SELECT afzender, kind, identificatie, message_id, payload_sha256 FROM inbox_keys \
+                 WHERE (afzender, kind, identificatie) IN (VALUES {})",
+                ph.rows(chunk.len(), 3)
+            );
+            let mut q =
+                sqlx::query_as::<_, (String, String, String, i64, String)>(AssertSqlSafe(sql))
+                    .persistent(chunk.len() <= 4);
+            for k in chunk {
+                q = q
+                    .bind(k.afzender.clone())
+                    .bind(k.kind.clone())
+                    .bind(k.identificatie.clone());
+            }
+            for (a, k, i, id, stored) in q.fetch_all(&mut *self.tx).await? {
+                if let Some(&n) = index.get(&(a.as_str(), k.as_str(), i.as_str())) {
+                    out[n] = Some(if stored == keys[n].sha256 {
+                        Claim::Duplicate(id)
+                    } else {
+                        Claim::Reused
+                    });
+                }
+            }
+        }
+        out.into_iter()
+            .map(|c| c.ok_or_else(|| StoreError::Corrupt("inbox-sleutel verdwenen".into())))
+            .collect()
     }
 
     /// Points a claimed inbox key at the message stored for it.
@@ -300,6 +374,26 @@ impl Ph {
     /// `p,p,…` (n placeholders).
     pub(crate) fn list(&mut self, n: usize) -> String {
         (0..n).map(|_| self.next()).collect::<Vec<_>>().join(",")
+    }
+    /// Like `rows`, with fixed SQL in the columns where `cols` holds text (placeholders where
+    /// it holds "").
+    pub(crate) fn rows_with(&mut self, rows: usize, cols: &[&str]) -> String {
+        (0..rows)
+            .map(|_| {
+                let v: Vec<String> = cols
+                    .iter()
+                    .map(|c| {
+                        if c.is_empty() {
+                            self.next()
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
+                format!("({})", v.join(","))
+            })
+            .collect::<Vec<_>>()
+            .join(",")
     }
     /// `(p,…),(p,…)` for a multi-row insert of `rows` rows of `cols` columns.
     pub(crate) fn rows(&mut self, rows: usize, cols: usize) -> String {

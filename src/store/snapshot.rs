@@ -130,15 +130,55 @@ impl Tx {
         bsn: &Bsn,
         nummers: &[ToewijzingNummer],
     ) -> Result<StartStopSnapshot> {
-        let toewijzingen = self.toewijzingen(gemeente, nummers).await?;
-        let (starts, stops) = self
-            .starts_stops(gemeente, &[bsn.expose().to_string()])
+        let mut v = self
+            .startstop_snapshots(&[(*gemeente, *bsn, nummers.to_vec())])
             .await?;
-        Ok(StartStopSnapshot {
-            toewijzingen,
-            starts,
-            stops,
-        })
+        Ok(v.pop().unwrap_or_default())
+    }
+
+    /// Snapshots for several 305/307s at once: two queries per gemeente, whatever the number of
+    /// messages. Rows come in a fixed order (toewijzingen by number, starts and stops by id),
+    /// so a message gets the same snapshot alone or in a group.
+    pub async fn startstop_snapshots(
+        &mut self,
+        requests: &[(Gemeentecode, Bsn, Vec<ToewijzingNummer>)],
+    ) -> Result<Vec<StartStopSnapshot>> {
+        let mut out: Vec<StartStopSnapshot> = vec![StartStopSnapshot::default(); requests.len()];
+        let gemeenten: BTreeSet<String> = requests.iter().map(|r| r.0.to_string()).collect();
+        for g in gemeenten {
+            let mine: Vec<usize> = (0..requests.len())
+                .filter(|&i| requests[i].0.to_string() == g)
+                .collect();
+            let gemeente = requests[mine[0]].0;
+            let nummers: Vec<ToewijzingNummer> = mine
+                .iter()
+                .flat_map(|&i| requests[i].2.iter().copied())
+                .collect();
+            let mut bsns: Vec<String> = mine
+                .iter()
+                .map(|&i| requests[i].1.expose().to_string())
+                .collect();
+            bsns.sort();
+            bsns.dedup();
+            let mut toewijzingen = self.toewijzingen(&gemeente, &nummers).await?;
+            toewijzingen.sort_by_key(|t| t.toewijzing_nummer.get());
+            let (mut starts, mut stops) = self.starts_stops(&gemeente, &bsns).await?;
+            starts.sort_by_key(|r| r.id);
+            stops.sort_by_key(|r| r.id);
+            for &i in &mine {
+                let (_, bsn, nrs) = &requests[i];
+                out[i] = StartStopSnapshot {
+                    toewijzingen: toewijzingen
+                        .iter()
+                        .filter(|t| nrs.contains(&t.toewijzing_nummer))
+                        .cloned()
+                        .collect(),
+                    starts: starts.iter().filter(|r| r.bsn == *bsn).cloned().collect(),
+                    stops: stops.iter().filter(|r| r.bsn == *bsn).cloned().collect(),
+                };
+            }
+        }
+        Ok(out)
     }
 
     pub async fn start_policy(&mut self, gemeente: &Gemeentecode) -> Result<StartPolicy> {
