@@ -157,10 +157,20 @@ pub async fn process_batch(
                 valid.iter().flat_map(|(_, v)| clients_of(&v.msg)).collect();
             tx.lock_clients(&clients).await?;
             let vs: Vec<&Valid> = valid.iter().map(|(_, v)| v).collect();
-            let mut steps = Vec::with_capacity(valid.len());
-            for run in runs(&vs) {
-                steps.extend(step_group(&mut tx, &vs[run], today, settings).await?);
+            let mut steps: Vec<Option<Step>> = (0..vs.len()).map(|_| None).collect();
+            for group in groups(&vs) {
+                let members: Vec<&Valid> = group.iter().map(|&i| vs[i]).collect();
+                for (i, st) in group
+                    .into_iter()
+                    .zip(step_group(&mut tx, &members, today, settings).await?)
+                {
+                    steps[i] = Some(st);
+                }
             }
+            let steps = steps
+                .into_iter()
+                .map(|s| s.ok_or_else(|| StoreError::Corrupt("bericht niet verwerkt".into())))
+                .collect::<Result<Vec<Step>, StoreError>>()?;
             tx.commit().await?;
             Ok::<_, StoreError>(steps)
         }
@@ -438,29 +448,37 @@ fn groupable(msg: &Message) -> bool {
     )
 }
 
-/// Splits messages (in order) into runs that can be decided together: groupable messages
-/// with disjoint keys; every other message is a run of its own. Processing the runs in order
-/// gives each message the same state it would see one by one.
-fn runs(vs: &[&Valid]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < vs.len() {
-        let mut j = i + 1;
-        if groupable(&vs[i].msg) {
-            let mut seen: std::collections::HashSet<String> = touches(vs[i]).into_iter().collect();
-            while j < vs.len() && groupable(&vs[j].msg) {
-                let t = touches(vs[j]);
-                if t.iter().any(|k| seen.contains(k)) {
-                    break;
-                }
-                seen.extend(t);
-                j += 1;
+/// Splits messages into groups that can be decided together, in the order to process them.
+/// A groupable message goes into the first group after every earlier message it shares a key
+/// with (so per client, toewijzing and inbox key the delivery order is kept, and a burst for one
+/// client does not split the others' group); any other message (a 323) is a barrier, alone in
+/// its group after everything before it. Each message sees the state it would see one by one.
+fn groups(vs: &[&Valid]) -> Vec<Vec<usize>> {
+    let mut level_of_key: std::collections::HashMap<String, usize> = Default::default();
+    let mut levels: Vec<Vec<usize>> = Vec::new();
+    let mut floor = 0;
+    for (i, v) in vs.iter().enumerate() {
+        let level = if groupable(&v.msg) {
+            let keys = touches(v);
+            let level = keys
+                .iter()
+                .filter_map(|k| level_of_key.get(k).map(|l| l + 1))
+                .fold(floor, usize::max);
+            for k in keys {
+                level_of_key.insert(k, level);
             }
+            level
+        } else {
+            let level = levels.len();
+            floor = level + 1;
+            level
+        };
+        if levels.len() <= level {
+            levels.resize_with(level + 1, Vec::new);
         }
-        out.push(i..j);
-        i = j;
+        levels[level].push(i);
     }
-    out
+    levels
 }
 
 /// Claims, decides and writes a group of messages with disjoint keys inside `tx` (not
@@ -983,7 +1001,7 @@ mod tests {
     }
 
     #[test]
-    fn groups_are_runs_of_messages_with_disjoint_clients_toewijzingen_and_keys() {
+    fn groups_hold_messages_with_disjoint_clients_toewijzingen_and_keys() {
         let vs: Vec<Valid> = [
             synth::wmo305("A", 100_000, "2025-01-01"), // 0: client 0
             synth::wmo305("B", 100_010, "2025-01-01"), // 1: client 1
@@ -1000,11 +1018,29 @@ mod tests {
         .map(|x| valid(x))
         .collect();
         let refs: Vec<&Valid> = vs.iter().collect();
-        assert_eq!(runs(&refs), vec![0..4, 4..6, 6..7, 7..8, 8..10]);
+        assert_eq!(
+            groups(&refs),
+            vec![vec![0, 1, 2, 3, 5], vec![4, 6], vec![7], vec![8, 9]]
+        );
         // A 305 naming a toewijzing that a 301 earlier in the run allocates (to another
         // client) must see it: the toewijzing number is a key of its own.
         let t = valid(&synth::wmo301("J", 100_080, "2025-01-01", "2025-12-31"));
         let s = valid(&synth::wmo305("K", 100_090, "2025-01-01").replace(">100090<", ">100080<"));
-        assert_eq!(runs(&[&t, &s]), vec![0..1, 1..2]);
+        assert_eq!(groups(&[&t, &s]), vec![vec![0], vec![1]]);
+        // Per client the order is kept however many others come in between.
+        let a = valid(&synth::wmo305("L", 100_100, "2025-01-01"));
+        let b = valid(&synth::wmo305("M", 100_110, "2025-01-01"));
+        let c = valid(&synth::wmo307(
+            "N",
+            100_100,
+            "2024-01-01",
+            "2025-01-01",
+            "2025-03-31",
+        ));
+        let d = valid(&synth::wmo305("O", 100_101, "2025-01-01"));
+        assert_eq!(
+            groups(&[&a, &b, &c, &d]),
+            vec![vec![0, 1], vec![2], vec![3]]
+        );
     }
 }

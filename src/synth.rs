@@ -308,13 +308,19 @@ pub fn wmo307(
     )
 }
 
-/// The k-th message of a load run: a WMO305 starting toewijzing 100 000 + k, or (`kind`
+/// The k-th message of a load run: a WMO305 starting one of the 200,000 seeded toewijzingen,
+/// consecutive ones for different clients as in real traffic (toewijzing 100 000 + 10 × (k mod
+/// 20,000) + (k div 20,000) mod 10, so every toewijzing once in 200,000 messages), or (`kind`
 /// "323") a WMO323 of 100 Prestaties on toewijzingen of its own (1,900 per year, then the next
 /// year), with Identificatie `{prefix}{k}`.
 pub fn load_message(kind: &str, prefix: &str, k: u32) -> (String, String) {
     let id = format!("{prefix}{k:09}");
     let body = if kind == "305" {
-        wmo305(&id, 100_000 + k, "2025-01-06")
+        wmo305(
+            &id,
+            100_000 + 10 * (k % 20_000) + (k / 20_000) % 10,
+            "2025-01-06",
+        )
     } else {
         let first = 100_000 + (k % 1900) * 100;
         wmo323_in(

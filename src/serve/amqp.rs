@@ -265,6 +265,15 @@ async fn session(
             w.wait_for_db(&stop).await;
             w.consuming.store(true, Ordering::Relaxed);
         }
+        // A free handler first, then the deliveries: while all handlers are busy, deliveries
+        // wait in the consumer (up to the prefetch) and the next batch takes all of them.
+        let permit = tokio::select! {
+            _ = stop.changed() => break Ok(()),
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break Ok(()),
+            },
+        };
         let next = tokio::select! {
             _ = stop.changed() => break Ok(()),
             d = consumer.next() => d,
@@ -290,10 +299,6 @@ async fn session(
                 None => break,
             }
         }
-        let permit = match permits.clone().acquire_owned().await {
-            Ok(p) => p,
-            Err(_) => break Ok(()),
-        };
         let w2 = w.clone();
         inflight.spawn(async move {
             let _permit = permit;
