@@ -60,7 +60,7 @@ impl Default for Config {
             unrouted_exchange: "iwmo.answers.unrouted".into(),
             unrouted_queue: "iwmo.answers.unrouted".into(),
             delivery_limit: 5,
-            prefetch: 128,
+            prefetch: 256,
             concurrency: 4,
             batch_size: 32,
             http_addr: "127.0.0.1:8080".into(),

@@ -14,7 +14,9 @@ use crate::retour::RetourMeta;
 use crate::rules::catalogue::RULESET_VERSION;
 use crate::rules::state::Toewijzing;
 use crate::store::apply::{DecisionRecord, Line, MessageRecord, NewClass};
-use crate::store::{Claim, Commit, Effects, InboxKey, NewPrestatie, Store, StoreError, Tx};
+use crate::store::{
+    Claim, Commit, Effects, InboxKey, NewPrestatie, Store, StoreError, Tx, MAX_STRIPES,
+};
 
 /// The result line of one message (`iwmo process` prints it as JSON).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -150,50 +152,90 @@ pub async fn process_batch(
             Err(e) => results[i] = Some(Err(e)),
         }
     }
-    if valid.len() > 1 {
-        let shared = async {
-            let mut tx: Tx = store.begin().await?;
-            let clients: Vec<(String, String)> =
-                valid.iter().flat_map(|(_, v)| clients_of(&v.msg)).collect();
-            tx.lock_clients(&clients).await?;
-            let vs: Vec<&Valid> = valid.iter().map(|(_, v)| v).collect();
-            let mut steps: Vec<Option<Step>> = (0..vs.len()).map(|_| None).collect();
-            for group in groups(&vs) {
-                let members: Vec<&Valid> = group.iter().map(|&i| vs[i]).collect();
-                for (i, st) in group
-                    .into_iter()
-                    .zip(step_group(&mut tx, &members, today, settings).await?)
-                {
-                    steps[i] = Some(st);
+    for part in transactions(&valid) {
+        let part = &valid[part];
+        let shared = if part.len() > 1 {
+            match shared_transaction(store, part, today, settings).await {
+                Ok(steps) => Some(steps),
+                Err(e) => {
+                    tracing::warn!(error = %e, berichten = part.len(), "gezamenlijke transactie mislukt; berichten elk apart");
+                    None
                 }
             }
-            let steps = steps
-                .into_iter()
-                .map(|s| s.ok_or_else(|| StoreError::Corrupt("bericht niet verwerkt".into())))
-                .collect::<Result<Vec<Step>, StoreError>>()?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(steps)
-        }
-        .await;
+        } else {
+            None
+        };
         match shared {
-            Ok(steps) => {
-                for ((i, _), st) in valid.iter().zip(steps) {
+            Some(steps) => {
+                for ((i, _), st) in part.iter().zip(steps) {
                     results[*i] = Some(after_commit(store, st, settings).await);
                 }
-                valid.clear();
             }
-            Err(e) => {
-                tracing::warn!(error = %e, berichten = valid.len(), "gezamenlijke transactie mislukt; berichten elk apart");
+            None => {
+                for (i, v) in part {
+                    results[*i] = Some(process_valid(store, v, today, settings).await);
+                }
             }
         }
-    }
-    for (i, v) in &valid {
-        results[*i] = Some(process_valid(store, v, today, settings).await);
     }
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(StoreError::Corrupt("bericht niet verwerkt".into()))))
         .collect()
+}
+
+/// Splits a batch (in order) into transactions that lock at most [`MAX_STRIPES`] clients
+/// each, so a batch of large declarations does not need the exclusive all-clients lock; a
+/// single message about more clients is a transaction of its own.
+fn transactions(valid: &[(usize, Valid)]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut clients: std::collections::HashSet<(String, String)> = Default::default();
+    for (n, (_, v)) in valid.iter().enumerate() {
+        let mine = clients_of(&v.msg);
+        let new = mine.iter().filter(|c| !clients.contains(*c)).count();
+        if n > start && clients.len() + new > MAX_STRIPES {
+            out.push(start..n);
+            start = n;
+            clients.clear();
+        }
+        clients.extend(mine);
+    }
+    if start < valid.len() {
+        out.push(start..valid.len());
+    }
+    out
+}
+
+/// Decides several messages in one transaction: one lock statement for all their clients, the
+/// messages in groups (see [`groups`]), one commit.
+async fn shared_transaction(
+    store: &Store,
+    part: &[(usize, Valid)],
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Vec<Step>, StoreError> {
+    let mut tx: Tx = store.begin().await?;
+    let clients: Vec<(String, String)> =
+        part.iter().flat_map(|(_, v)| clients_of(&v.msg)).collect();
+    tx.lock_clients(&clients).await?;
+    let vs: Vec<&Valid> = part.iter().map(|(_, v)| v).collect();
+    let mut steps: Vec<Option<Step>> = (0..vs.len()).map(|_| None).collect();
+    for group in groups(&vs) {
+        let members: Vec<&Valid> = group.iter().map(|&i| vs[i]).collect();
+        for (i, st) in group
+            .into_iter()
+            .zip(step_group(&mut tx, &members, today, settings).await?)
+        {
+            steps[i] = Some(st);
+        }
+    }
+    let steps = steps
+        .into_iter()
+        .map(|s| s.ok_or_else(|| StoreError::Corrupt("bericht niet verwerkt".into())))
+        .collect::<Result<Vec<Step>, StoreError>>()?;
+    tx.commit().await?;
+    Ok(steps)
 }
 
 /// Reads a message; invalid ones (and those not decided on) are stored right away.
@@ -998,6 +1040,36 @@ mod tests {
                 answer_xml: None,
             },
         }
+    }
+
+    #[test]
+    fn a_batch_is_split_into_transactions_of_at_most_max_stripes_clients() {
+        // Declarations of 10 clients each (100 Prestaties), all different clients.
+        let decl = |k: u32| {
+            valid(&synth::wmo323_in(
+                100,
+                &format!("D{k}"),
+                &format!("N{k}"),
+                2025,
+                1,
+                100_000 + k * 100,
+            ))
+        };
+        let mut batch: Vec<(usize, Valid)> = (0..13).map(|k| (k as usize, decl(k))).collect();
+        assert_eq!(MAX_STRIPES, 128);
+        assert_eq!(transactions(&batch), vec![0..12, 12..13]);
+        // One declaration about more clients than that: a transaction of its own.
+        batch.insert(
+            1,
+            (
+                99,
+                valid(&synth::wmo323_in(1400, "BIG", "NBIG", 2025, 1, 200_000)),
+            ),
+        );
+        assert_eq!(transactions(&batch), vec![0..1, 1..2, 2..14]);
+        // The same clients again do not count twice.
+        let same: Vec<(usize, Valid)> = (0..20).map(|k| (k, decl(0))).collect();
+        assert_eq!(transactions(&same), vec![0..20]);
     }
 
     #[test]

@@ -810,3 +810,64 @@ async fn a_group_of_clients_decides_like_one_by_one() {
         assert_eq!(dangling, 0, "[{l}]");
     }
 }
+
+/// PostgreSQL client locks: a second transaction about the same client waits for the first,
+/// one about another client does not, and one about more clients than can be locked one by one
+/// waits for every transaction holding client locks (and they for it).
+#[tokio::test]
+async fn client_locks_serialise_one_client_and_bound_the_lock_table() {
+    let Some(server) = common::pg_server() else {
+        eprintln!("skipped: IWMO_TEST_PG_URL not set");
+        return;
+    };
+    let db = common::TestDb::postgres(&server);
+    let s = Store::open(db.url()).await.unwrap();
+    let client = |i: usize| ("0344".to_string(), iwmo::synth::bsn(i as u32));
+    let wait = std::time::Duration::from_millis(400);
+    let mut t1 = s.begin().await.unwrap();
+    t1.lock_clients(&[client(1)]).await.unwrap();
+    // Another client: not held up.
+    let mut t2 = s.begin().await.unwrap();
+    tokio::time::timeout(wait, t2.lock_clients(&[client(2)]))
+        .await
+        .expect("another client is not blocked")
+        .unwrap();
+    t2.rollback().await.unwrap();
+    // The same client: waits until the first commits.
+    let same = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let mut t = s.begin().await.unwrap();
+            t.lock_clients(&[client(3), client(1)]).await.unwrap();
+            t.rollback().await.unwrap();
+        })
+    };
+    // Too many clients for one by one: everything.
+    let many = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let mut t = s.begin().await.unwrap();
+            let all: Vec<_> = (100..100 + iwmo::store::MAX_STRIPES + 5)
+                .map(client)
+                .collect();
+            t.lock_clients(&all).await.unwrap();
+            t.rollback().await.unwrap();
+        })
+    };
+    tokio::time::sleep(wait).await;
+    assert!(
+        !same.is_finished(),
+        "same client waits for the first transaction"
+    );
+    assert!(
+        !many.is_finished(),
+        "a many-client transaction waits for the first transaction"
+    );
+    t1.commit().await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        same.await.unwrap();
+        many.await.unwrap();
+    })
+    .await
+    .expect("both go on once the first committed");
+}

@@ -72,9 +72,16 @@ pub enum Claim {
     Reused,
 }
 
-/// Advisory-lock key space for client stripes (PostgreSQL).
-const STRIPES: u64 = 1024;
-const STRIPE_BASE: i64 = 0x1_7274_0000;
+/// Advisory-lock key space for client stripes (PostgreSQL): wide enough that the clients of
+/// transactions running at the same time (a few hundred) hardly ever share a stripe.
+const STRIPES: u64 = 1 << 20;
+const STRIPE_BASE: i64 = 0x1_7274_0000_0000;
+/// Held in shared mode by every transaction that locks stripes, and exclusively (alone) by one
+/// that is about more clients than [`MAX_STRIPES`]: PostgreSQL's lock table is shared and
+/// bounded (max_locks_per_transaction × max_connections), so no transaction takes thousands.
+const ALL_CLIENTS: i64 = STRIPE_BASE - 1;
+/// Most client stripes one transaction locks one by one.
+pub const MAX_STRIPES: usize = 128;
 
 /// Stripe of a client: messages about one client are serialised across workers and replicas.
 pub fn stripe(gemeente: &str, bsn: &str) -> i64 {
@@ -85,6 +92,22 @@ pub fn stripe(gemeente: &str, bsn: &str) -> i64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     STRIPE_BASE + (h % STRIPES) as i64
+}
+
+/// The advisory locks for these clients, in the order they are taken: the all-clients key
+/// first (shared, or exclusive when there are too many clients to lock one by one), then the
+/// client stripes in ascending order. Returns (keys, whether the all-clients key is shared).
+pub fn client_locks(keys: &[(String, String)]) -> (Vec<i64>, bool) {
+    let mut stripes: Vec<i64> = keys.iter().map(|(g, b)| stripe(g, b)).collect();
+    stripes.sort_unstable();
+    stripes.dedup();
+    if stripes.len() > MAX_STRIPES {
+        return (vec![ALL_CLIENTS], false);
+    }
+    let mut v = Vec::with_capacity(stripes.len() + 1);
+    v.push(ALL_CLIENTS);
+    v.extend(stripes);
+    (v, true)
 }
 
 impl Store {
@@ -99,22 +122,22 @@ impl Store {
 
 impl Tx {
     /// Serialises work on these clients across workers and replicas (PostgreSQL; SQLite has a
-    /// single writer). Stripes are locked in ascending order, so two messages cannot deadlock.
+    /// single writer). Keys are locked in ascending order (see [`client_locks`]), so two
+    /// transactions cannot deadlock.
     pub async fn lock_clients(&mut self, keys: &[(String, String)]) -> Result<()> {
         if self.backend != Backend::Postgres || keys.is_empty() {
             return Ok(());
         }
-        let mut stripes: Vec<i64> = keys.iter().map(|(g, b)| stripe(g, b)).collect();
-        stripes.sort_unstable();
-        stripes.dedup();
-        // One statement text whatever the stripes (so it stays prepared): the stripes travel as
-        // one comma-separated parameter and are locked in ascending order.
-        let list: Vec<String> = stripes.iter().map(|k| k.to_string()).collect();
+        let (locks, shared) = client_locks(keys);
+        // One statement text whatever the keys (so it stays prepared): they travel as one
+        // comma-separated parameter.
+        let list: Vec<String> = locks.iter().map(|k| k.to_string()).collect();
         sqlx::query(
-            "SELECT pg_advisory_xact_lock(k) FROM (SELECT CAST(x AS BIGINT) AS k \
-             FROM unnest(string_to_array($1, ',')) AS x ORDER BY 1) AS s",
+            "SELECT CASE WHEN k = $2 THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END \
+             FROM (SELECT CAST(x AS BIGINT) AS k FROM unnest(string_to_array($1, ',')) AS x ORDER BY 1) AS s",
         )
         .bind(list.join(","))
+        .bind(if shared { ALL_CLIENTS } else { 0 })
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -416,6 +439,23 @@ pub(crate) const CHUNK: usize = 500;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn few_clients_lock_their_stripes_many_lock_everything() {
+        let few: Vec<(String, String)> = (0..3)
+            .map(|i| ("0344".to_string(), format!("{i:09}")))
+            .collect();
+        let (keys, shared) = client_locks(&few);
+        assert!(shared);
+        assert_eq!(keys.len(), 4);
+        assert_eq!(keys[0], ALL_CLIENTS);
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "ascending");
+        let many: Vec<(String, String)> = (0..MAX_STRIPES + 1)
+            .map(|i| ("0344".to_string(), format!("{i:09}")))
+            .collect();
+        assert_eq!(client_locks(&many), (vec![ALL_CLIENTS], false));
+        assert_ne!(stripe("0344", "000000001"), stripe("0344", "000000002"));
+    }
 
     #[test]
     fn passwords_are_redacted() {
