@@ -31,11 +31,15 @@ fn env(names: &[&str]) -> Option<String> {
     names.iter().find_map(|n| std::env::var(n).ok())
 }
 
-async fn fresh_pg(base: &str, name: &str) -> String {
-    let server = base
-        .rsplit_once('/')
+/// The server part of a PostgreSQL URL (without the database).
+fn server_of(base: &str) -> String {
+    base.rsplit_once('/')
         .map(|(s, _)| s.to_string())
-        .unwrap_or_else(|| base.to_string());
+        .unwrap_or_else(|| base.to_string())
+}
+
+async fn fresh_pg(base: &str, name: &str) -> String {
+    let server = server_of(base);
     let admin = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(&format!("{server}/postgres"))
@@ -51,6 +55,21 @@ async fn fresh_pg(base: &str, name: &str) -> String {
         .await
         .unwrap();
     format!("{server}/{name}")
+}
+
+async fn drop_pg(base: &str, name: &str) {
+    let server = server_of(base);
+    if let Ok(admin) = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("{server}/postgres"))
+        .await
+    {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await;
+    }
 }
 
 fn free_port() -> u16 {
@@ -315,15 +334,152 @@ fn main() {
         }
     }
 
+    // The broker's share of what the worker does, without the worker: consume from a quorum
+    // queue, publish an answer the size of a 306 with confirms, ack after the confirm; the bench
+    // receives the answers. This is the ceiling for `iwmo serve` on this broker and machine.
+    {
+        let q = format!("bare.{}.echo", std::process::id());
+        let reply = format!("bare.{}.reply", std::process::id());
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            lapin::types::AMQPValue::LongString("quorum".into()),
+        );
+        rt.block_on(pub_ch.queue_declare(
+            q.as_str().into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..Default::default()
+            },
+            args,
+        ))
+        .unwrap();
+        rt.block_on(sub_ch.queue_declare(
+            reply.as_str().into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        ))
+        .unwrap();
+        let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
+        let answer = body.replace("305", "306");
+        let echo = rt.spawn({
+            let (amqp, q, reply) = (amqp.clone(), q.clone(), reply.clone());
+            async move {
+                let conn = Connection::connect(&amqp, ConnectionProperties::default())
+                    .await
+                    .unwrap();
+                let ch = conn.create_channel().await.unwrap();
+                ch.basic_qos(256, BasicQosOptions::default()).await.unwrap();
+                let out = conn.create_channel().await.unwrap();
+                out.confirm_select(ConfirmSelectOptions::default())
+                    .await
+                    .unwrap();
+                let mut cons = ch
+                    .basic_consume(
+                        q.as_str().into(),
+                        "echo".into(),
+                        BasicConsumeOptions::default(),
+                        FieldTable::default(),
+                    )
+                    .await
+                    .unwrap();
+                while let Some(Ok(first)) = cons.next().await {
+                    let mut batch = vec![first];
+                    while batch.len() < 32 {
+                        match futures_lite::future::poll_once(cons.next()).await {
+                            Some(Some(Ok(d))) => batch.push(d),
+                            _ => break,
+                        }
+                    }
+                    let mut confirms = Vec::with_capacity(batch.len());
+                    for _ in &batch {
+                        confirms.push(
+                            out.basic_publish(
+                                "".into(),
+                                reply.as_str().into(),
+                                BasicPublishOptions {
+                                    mandatory: true,
+                                    ..Default::default()
+                                },
+                                answer.as_bytes(),
+                                BasicProperties::default().with_delivery_mode(2),
+                            )
+                            .await
+                            .unwrap(),
+                        );
+                    }
+                    for c in confirms {
+                        c.await.unwrap();
+                    }
+                    for d in batch {
+                        d.ack(BasicAckOptions::default()).await.unwrap();
+                    }
+                }
+            }
+        });
+        let mut replies = rt
+            .block_on(sub_ch.basic_consume(
+                reply.as_str().into(),
+                "replies".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            ))
+            .unwrap();
+        let mut g = c.benchmark_group("bare-lapin");
+        g.throughput(Throughput::Elements(BATCH as u64));
+        g.bench_function("quorum-queue-with-answers", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        let mut cs = Vec::new();
+                        for _ in 0..BATCH {
+                            cs.push(
+                                pub_ch
+                                    .basic_publish(
+                                        "".into(),
+                                        q.as_str().into(),
+                                        BasicPublishOptions::default(),
+                                        body.as_bytes(),
+                                        BasicProperties::default().with_delivery_mode(2),
+                                    )
+                                    .await
+                                    .unwrap(),
+                            );
+                        }
+                        for x in cs {
+                            x.await.unwrap();
+                        }
+                        for _ in 0..BATCH {
+                            replies.next().await.unwrap().unwrap();
+                        }
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+        g.finish();
+        echo.abort();
+        let _ = rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
+    }
+
     for workers in [1usize, 2] {
         for kind in ["305", "323x100"] {
             let prefix = format!("tp{}w{workers}{kind}", std::process::id());
-            let db = rt.block_on(fresh_pg(&pg, &prefix.replace('x', "_")));
+            let db_name = prefix.replace('x', "_");
+            let db = rt.block_on(fresh_pg(&pg, &db_name));
             let store = rt.block_on(iwmo::store::Store::open(&db)).unwrap();
             rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305"))
                 .unwrap();
             rt.block_on(store.analyze()).unwrap();
-            let _w = start_workers(workers, &db, &amqp, &prefix);
+            let w = start_workers(workers, &db, &amqp, &prefix);
             // Publishing before the worker declared its queue would lose the messages.
             rt.block_on(async {
                 for _ in 0..300 {
@@ -377,6 +533,9 @@ fn main() {
                 })
             });
             g.finish();
+            drop(w);
+            drop(store);
+            rt.block_on(drop_pg(&pg, &db_name));
             if !all_lat.is_empty() {
                 report.push(format!(
                     "serve-{kind} {workers} worker(s): latency publish → answer p50 {:?}, p99 {:?} over {} messages",
