@@ -276,13 +276,11 @@ pub fn sniff(text: &str) -> Result<MessageKind, IntakeError> {
                     message: "geen hoofdelement gevonden".into(),
                 })
             }
-            Event::Text(t) => {
-                if !t.into_inner().bytes().all(|b| b.is_ascii_whitespace()) {
-                    return Err(IntakeError::NotWellFormed {
-                        line: line_of(text, pos),
-                        message: "tekst voor het hoofdelement".into(),
-                    });
-                }
+            Event::Text(t) if !t.bytes().all(|b| b.is_ascii_whitespace()) => {
+                return Err(IntakeError::NotWellFormed {
+                    line: line_of(text, pos),
+                    message: "tekst voor het hoofdelement".into(),
+                });
             }
             _ => {}
         }

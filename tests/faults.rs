@@ -690,7 +690,8 @@ async fn five_thousand_messages_through_kills_and_outages() {
     assert_eq!(code, 0, "worker a did not stop cleanly");
 
     // 1. Exactly one stored message and one decision per distinct message.
-    let rows: Vec<(Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+    type Row = (Option<String>, Option<String>, String, String, i64);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT m.kind, m.identificatie, m.outcome, m.payload_sha256, \
          (SELECT COUNT(*) FROM decisions d WHERE d.message_id = m.id) FROM messages m",
     )

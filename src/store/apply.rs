@@ -131,6 +131,9 @@ pub struct Commit {
     pub delivered_via: Option<String>,
 }
 
+/// An answer: (kind, IdentificatieRetour, xml).
+pub type Answer = (String, String, String);
+
 /// What was written.
 #[derive(Debug, Clone)]
 pub struct Committed {
@@ -352,12 +355,8 @@ impl super::Tx {
         )
         .await?;
         // Answers wait in the outbox (or are recorded as delivered through another channel).
-        let outbox: Vec<(
-            i64,
-            &(String, String, String),
-            &Option<String>,
-            &Option<String>,
-        )> = rest
+        type OutboxRow<'a> = (i64, &'a Answer, &'a Option<String>, &'a Option<String>);
+        let outbox: Vec<OutboxRow> = rest
             .iter()
             .zip(&answers)
             .filter_map(|((mid, afzender, _, via), a)| Some((*mid, a.as_ref()?, afzender, via)))

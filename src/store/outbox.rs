@@ -14,6 +14,37 @@ pub struct Pending {
     pub xml: String,
 }
 
+/// `UPDATE outbox SET <set> WHERE id IN (ids)`, where `set` names its parameters $1, $2, …
+/// (bound from `params`).
+async fn mark(
+    backend: Backend,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    set: &str,
+    params: &[String],
+    ids: &[i64],
+) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let mut ph = super::Ph::new(backend);
+        let mut set = set.to_string();
+        for i in 1..=params.len() {
+            set = set.replace(&format!("${i}"), &ph.next());
+        }
+        let sql = format!(
+            "UPDATE outbox SET {set} WHERE id IN ({})",
+            ph.list(chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        for p in params {
+            q = q.bind(p.clone());
+        }
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Publishes pending answers (in id order, at most `limit`) through `publish`, which gets
     /// the whole batch at once (so a broker transport can pipeline the publishes and then wait
@@ -75,34 +106,23 @@ impl Store {
             }
         }
         let now = chrono::Utc::now().to_rfc3339();
-        for chunk in sent.chunks(500) {
-            let mut ph = super::Ph::new(self.backend);
-            let (a, b) = (ph.next(), ph.next());
-            let sql = format!(
-                "UPDATE outbox SET published_at = {a}, channel = {b}, attempts = attempts + 1 WHERE id IN ({})",
-                ph.list(chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .persistent(false)
-                .bind(now.clone())
-                .bind(channel.to_string());
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for chunk in failed.chunks(500) {
-            let mut ph = super::Ph::new(self.backend);
-            let sql = format!(
-                "UPDATE outbox SET attempts = attempts + 1 WHERE id IN ({})",
-                ph.list(chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        // Confirmed: published through this channel; not confirmed: one attempt more.
+        mark(
+            self.backend,
+            &mut tx,
+            "published_at = $1, channel = $2, attempts = attempts + 1",
+            &[now, channel.to_string()],
+            &sent,
+        )
+        .await?;
+        mark(
+            self.backend,
+            &mut tx,
+            "attempts = attempts + 1",
+            &[],
+            &failed,
+        )
+        .await?;
         tx.commit().await?;
         Ok((sent.len(), full && failed.is_empty()))
     }

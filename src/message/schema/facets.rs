@@ -27,18 +27,16 @@ pub fn check(st: &SimpleType, raw: &str) -> Result<(), String> {
             }
         }
     }
-    if st.base == Base::String {
-        if st.min_length.is_some() || st.max_length.is_some() {
-            let n = value.chars().count() as u32;
-            if let Some(min) = st.min_length {
-                if n < min {
-                    return Err(format!("is te kort ({n} tekens, minimaal {min})"));
-                }
+    if st.base == Base::String && (st.min_length.is_some() || st.max_length.is_some()) {
+        let n = value.chars().count() as u32;
+        if let Some(min) = st.min_length {
+            if n < min {
+                return Err(format!("is te kort ({n} tekens, minimaal {min})"));
             }
-            if let Some(max) = st.max_length {
-                if n > max {
-                    return Err(format!("is te lang ({n} tekens, maximaal {max})"));
-                }
+        }
+        if let Some(max) = st.max_length {
+            if n > max {
+                return Err(format!("is te lang ({n} tekens, maximaal {max})"));
             }
         }
     }
