@@ -72,6 +72,27 @@ async fn drop_pg(base: &str, name: &str) {
     }
 }
 
+/// Publishes `body` `n` times (persistent) to `queue`, then waits for all confirms.
+async fn publish_confirmed(ch: &Channel, queue: &str, body: &[u8], n: usize) {
+    let mut confirms = Vec::with_capacity(n);
+    for _ in 0..n {
+        confirms.push(
+            ch.basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                body,
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    for c in confirms {
+        c.await.unwrap();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -299,24 +320,7 @@ fn main() {
                     rt.block_on(async {
                         let t = Instant::now();
                         for _ in 0..iters {
-                            let mut cs = Vec::new();
-                            for _ in 0..BATCH {
-                                cs.push(
-                                    pub_ch
-                                        .basic_publish(
-                                            "".into(),
-                                            q.as_str().into(),
-                                            BasicPublishOptions::default(),
-                                            body.as_bytes(),
-                                            BasicProperties::default().with_delivery_mode(2),
-                                        )
-                                        .await
-                                        .unwrap(),
-                                );
-                            }
-                            for x in cs {
-                                x.await.unwrap();
-                            }
+                            publish_confirmed(&pub_ch, &q, body.as_bytes(), BATCH).await;
                             for _ in 0..BATCH {
                                 let d = cons.next().await.unwrap().unwrap();
                                 d.ack(BasicAckOptions::default()).await.unwrap();
@@ -439,24 +443,7 @@ fn main() {
                 rt.block_on(async {
                     let t = Instant::now();
                     for _ in 0..iters {
-                        let mut cs = Vec::new();
-                        for _ in 0..BATCH {
-                            cs.push(
-                                pub_ch
-                                    .basic_publish(
-                                        "".into(),
-                                        q.as_str().into(),
-                                        BasicPublishOptions::default(),
-                                        body.as_bytes(),
-                                        BasicProperties::default().with_delivery_mode(2),
-                                    )
-                                    .await
-                                    .unwrap(),
-                            );
-                        }
-                        for x in cs {
-                            x.await.unwrap();
-                        }
+                        publish_confirmed(&pub_ch, &q, body.as_bytes(), BATCH).await;
                         for _ in 0..BATCH {
                             replies.next().await.unwrap().unwrap();
                         }

@@ -19,7 +19,7 @@ use crate::store::{
 };
 
 /// The result line of one message (`iwmo process` prints it as JSON).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Outcome {
     pub file: String,
     pub kind: Option<String>,
@@ -299,12 +299,7 @@ async fn prepare(
         kind: Some(kind.clone()),
         afzender: Some(afzender.clone()),
         identificatie: Some(ident.identificatie.clone()),
-        outcome: String::new(),
-        codes: vec![],
-        answer: None,
-        error: None,
-        message_id: None,
-        answer_xml: None,
+        ..Default::default()
     };
     if matches!(
         msg,
@@ -1027,18 +1022,7 @@ mod tests {
             afzender,
             ident: ident.clone(),
             msg,
-            base: Outcome {
-                file: String::new(),
-                kind: None,
-                afzender: None,
-                identificatie: None,
-                outcome: String::new(),
-                codes: vec![],
-                answer: None,
-                error: None,
-                message_id: None,
-                answer_xml: None,
-            },
+            base: Outcome::default(),
         }
     }
 

@@ -615,27 +615,7 @@ async fn a_batch_decides_like_one_by_one_and_isolates_a_failure() {
             singles.push(process_bytes(&s1, src, bytes).await);
         }
         let batched = pipeline::process_batch(&s2, &items, today(), &settings(None)).await;
-        assert_eq!(batched.len(), items.len());
-        for (i, (a, b)) in singles.iter().zip(&batched).enumerate() {
-            let b = b.as_ref().unwrap_or_else(|e| panic!("[{l}] item {i}: {e}"));
-            assert_eq!(
-                (&a.outcome, &a.codes, &a.kind, &a.identificatie),
-                (&b.outcome, &b.codes, &b.kind, &b.identificatie),
-                "[{l}] item {i} ({})",
-                names[i]
-            );
-            // Same answer, but for its own Identificatie (numbered in storing order, and the
-            // invalid message of the batch is stored before the shared transaction).
-            let own_id = |x: &Option<(String, String, String)>| {
-                x.as_ref()
-                    .map(|(_, id, xml)| xml.replace(id.as_str(), "ID"))
-            };
-            assert_eq!(
-                own_id(&a.answer_xml),
-                own_id(&b.answer_xml),
-                "[{l}] item {i}: same answer"
-            );
-        }
+        assert_same_as_one_by_one(l, &names, &singles, &batched);
         assert_eq!(batched[2].as_ref().unwrap().outcome, "duplicate", "[{l}]");
         assert_eq!(counts(&s1).await, counts(&s2).await, "[{l}] same rows");
 
@@ -753,24 +733,7 @@ async fn a_group_of_clients_decides_like_one_by_one() {
             singles.push(process_bytes(&s1, src, bytes).await);
         }
         let batched = pipeline::process_batch(&s2, &items, today(), &settings(None)).await;
-        for (i, (a, b)) in singles.iter().zip(&batched).enumerate() {
-            let b = b.as_ref().unwrap_or_else(|e| panic!("[{l}] item {i}: {e}"));
-            assert_eq!(
-                (&a.outcome, &a.codes),
-                (&b.outcome, &b.codes),
-                "[{l}] item {i} ({})",
-                names[i]
-            );
-            let own_id = |x: &Option<(String, String, String)>| {
-                x.as_ref()
-                    .map(|(_, id, xml)| xml.replace(id.as_str(), "ID"))
-            };
-            assert_eq!(
-                own_id(&a.answer_xml),
-                own_id(&b.answer_xml),
-                "[{l}] item {i}"
-            );
-        }
+        assert_same_as_one_by_one(l, &names, &singles, &batched);
         let outcome = |n: &str| {
             batched[names.iter().position(|x| *x == n).unwrap()]
                 .as_ref()
@@ -870,4 +833,34 @@ async fn client_locks_serialise_one_client_and_bound_the_lock_table() {
     })
     .await
     .expect("both go on once the first committed");
+}
+
+/// A batch gave every message the outcome, codes and answer it got one by one (the answer for
+/// its own Identificatie: numbered in storing order).
+fn assert_same_as_one_by_one(
+    l: &str,
+    names: &[&str],
+    singles: &[Outcome],
+    batched: &[Result<Outcome, iwmo::store::StoreError>],
+) {
+    assert_eq!(singles.len(), batched.len(), "[{l}]");
+    let own_id = |x: &Option<(String, String, String)>| {
+        x.as_ref()
+            .map(|(_, id, xml)| xml.replace(id.as_str(), "ID"))
+    };
+    for (i, (a, b)) in singles.iter().zip(batched).enumerate() {
+        let b = b.as_ref().unwrap_or_else(|e| panic!("[{l}] item {i}: {e}"));
+        assert_eq!(
+            (&a.outcome, &a.codes, &a.kind, &a.identificatie),
+            (&b.outcome, &b.codes, &b.kind, &b.identificatie),
+            "[{l}] item {i} ({})",
+            names[i]
+        );
+        assert_eq!(
+            own_id(&a.answer_xml),
+            own_id(&b.answer_xml),
+            "[{l}] item {i} ({}): same answer",
+            names[i]
+        );
+    }
 }
