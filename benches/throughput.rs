@@ -72,15 +72,24 @@ async fn drop_pg(base: &str, name: &str) {
     }
 }
 
-/// Publishes `body` `n` times (persistent) to `queue`, then waits for all confirms.
-async fn publish_confirmed(ch: &Channel, queue: &str, body: &[u8], n: usize) {
-    let mut confirms = Vec::with_capacity(n);
-    for _ in 0..n {
+/// Publishes `bodies` (persistent, on the default exchange) to `queue`, then waits for all
+/// confirms.
+async fn publish_confirmed<'a>(
+    ch: &Channel,
+    queue: &str,
+    mandatory: bool,
+    bodies: impl IntoIterator<Item = &'a [u8]>,
+) {
+    let mut confirms = Vec::new();
+    for body in bodies {
         confirms.push(
             ch.basic_publish(
                 "".into(),
                 queue.into(),
-                BasicPublishOptions::default(),
+                BasicPublishOptions {
+                    mandatory,
+                    ..Default::default()
+                },
                 body,
                 BasicProperties::default().with_delivery_mode(2),
             )
@@ -210,25 +219,17 @@ async fn run_batch(
     let start = Instant::now();
     let mut sent: HashMap<String, Instant> = HashMap::new();
     let n = msgs.len();
-    let mut confirms = Vec::new();
-    for (id, body) in msgs {
-        sent.insert(id, Instant::now());
-        confirms.push(
-            pub_ch
-                .basic_publish(
-                    "".into(),
-                    queue.into(),
-                    BasicPublishOptions::default(),
-                    body.as_bytes(),
-                    BasicProperties::default().with_delivery_mode(2),
-                )
-                .await
-                .unwrap(),
-        );
-    }
-    for c in confirms {
-        c.await.unwrap();
-    }
+    // Each message's clock starts right before it is published.
+    publish_confirmed(
+        pub_ch,
+        queue,
+        false,
+        msgs.iter().map(|(id, body)| {
+            sent.insert(id.clone(), Instant::now());
+            body.as_bytes()
+        }),
+    )
+    .await;
     let mut lat = Vec::with_capacity(n);
     while lat.len() < n {
         let d = match tokio::time::timeout(Duration::from_secs(120), answers.next()).await {
@@ -320,7 +321,13 @@ fn main() {
                     rt.block_on(async {
                         let t = Instant::now();
                         for _ in 0..iters {
-                            publish_confirmed(&pub_ch, &q, body.as_bytes(), BATCH).await;
+                            publish_confirmed(
+                                &pub_ch,
+                                &q,
+                                false,
+                                (0..BATCH).map(|_| body.as_bytes()),
+                            )
+                            .await;
                             for _ in 0..BATCH {
                                 let d = cons.next().await.unwrap().unwrap();
                                 d.ack(BasicAckOptions::default()).await.unwrap();
@@ -399,26 +406,8 @@ fn main() {
                             _ => break,
                         }
                     }
-                    let mut confirms = Vec::with_capacity(batch.len());
-                    for _ in &batch {
-                        confirms.push(
-                            out.basic_publish(
-                                "".into(),
-                                reply.as_str().into(),
-                                BasicPublishOptions {
-                                    mandatory: true,
-                                    ..Default::default()
-                                },
-                                answer.as_bytes(),
-                                BasicProperties::default().with_delivery_mode(2),
-                            )
-                            .await
-                            .unwrap(),
-                        );
-                    }
-                    for c in confirms {
-                        c.await.unwrap();
-                    }
+                    let bodies = vec![answer.as_bytes(); batch.len()];
+                    publish_confirmed(&out, &reply, true, bodies).await;
                     for d in batch {
                         d.ack(BasicAckOptions::default()).await.unwrap();
                     }
@@ -443,7 +432,8 @@ fn main() {
                 rt.block_on(async {
                     let t = Instant::now();
                     for _ in 0..iters {
-                        publish_confirmed(&pub_ch, &q, body.as_bytes(), BATCH).await;
+                        publish_confirmed(&pub_ch, &q, false, (0..BATCH).map(|_| body.as_bytes()))
+                            .await;
                         for _ in 0..BATCH {
                             replies.next().await.unwrap().unwrap();
                         }
