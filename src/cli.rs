@@ -261,6 +261,41 @@ async fn open(url: &str) -> Option<Store> {
     }
 }
 
+/// `iwmo <what> import FILE`: reads and parses the CSV and stores it. Exit 0 with what was
+/// imported, 1 when the file does not parse (the error names the line), 2 when it cannot be read,
+/// 3 when the store fails.
+async fn import_csv<T, E, Fut>(
+    what: &str,
+    file: &PathBuf,
+    parse: impl Fn(&str) -> Result<T, E>,
+    store_it: impl FnOnce(T) -> Fut,
+) -> i32
+where
+    E: std::fmt::Display,
+    Fut: std::future::Future<Output = Result<String, crate::store::StoreError>>,
+{
+    let text = match read_text(file) {
+        Ok(t) => t,
+        Err(c) => return c,
+    };
+    match parse(&text) {
+        Ok(items) => match store_it(items).await {
+            Ok(done) => {
+                println!("{done}");
+                0
+            }
+            Err(e) => {
+                eprintln!("iwmo: {e}");
+                3
+            }
+        },
+        Err(e) => {
+            eprintln!("iwmo {what} import: {}: {e}", file.display());
+            1
+        }
+    }
+}
+
 fn read_text(path: &PathBuf) -> Result<String, i32> {
     std::fs::read_to_string(path).map_err(|e| {
         eprintln!("iwmo: kan {} niet lezen: {e}", path.display());
@@ -403,84 +438,50 @@ async fn run_async(cli: Cli) -> i32 {
         Command::Contracts {
             action: ImportAction::Import { file },
         } => {
-            let text = match read_text(&file) {
-                Ok(t) => t,
-                Err(c) => return c,
-            };
-            match crate::imports::parse_contracts(&text) {
-                Ok(c) => match store
-                    .import_contracts(&file.display().to_string(), &c)
-                    .await
-                {
-                    Ok(n) => {
-                        println!("{n} contractregel(s) geïmporteerd uit {}", file.display());
-                        0
-                    }
-                    Err(e) => {
-                        eprintln!("iwmo: {e}");
-                        3
-                    }
+            let (st, name) = (&store, file.display().to_string());
+            import_csv(
+                "contracts",
+                &file,
+                crate::imports::parse_contracts,
+                |c| async move {
+                    let n = st.import_contracts(&name, &c).await?;
+                    Ok(format!("{n} contractregel(s) geïmporteerd uit {name}"))
                 },
-                Err(e) => {
-                    eprintln!("iwmo contracts import: {}: {e}", file.display());
-                    1
-                }
-            }
+            )
+            .await
         }
         Command::Toewijzingen {
             action: ImportAction::Import { file },
         } => {
-            let text = match read_text(&file) {
-                Ok(t) => t,
-                Err(c) => return c,
-            };
-            match crate::imports::parse_toewijzingen(&text) {
-                Ok(t) => match store
-                    .import_toewijzingen(&format!("csv:{}", file.display()), &t)
-                    .await
-                {
-                    Ok(()) => {
-                        println!(
-                            "{} toewijzing(en) geïmporteerd uit {}",
-                            t.len(),
-                            file.display()
-                        );
-                        0
-                    }
-                    Err(e) => {
-                        eprintln!("iwmo: {e}");
-                        3
-                    }
+            let (st, name) = (&store, file.display().to_string());
+            import_csv(
+                "toewijzingen",
+                &file,
+                crate::imports::parse_toewijzingen,
+                |t| async move {
+                    st.import_toewijzingen(&format!("csv:{name}"), &t).await?;
+                    Ok(format!(
+                        "{} toewijzing(en) geïmporteerd uit {name}",
+                        t.len()
+                    ))
                 },
-                Err(e) => {
-                    eprintln!("iwmo toewijzingen import: {}: {e}", file.display());
-                    1
-                }
-            }
+            )
+            .await
         }
         Command::Productcodes {
             action: ImportAction::Import { file },
         } => {
-            let text = match read_text(&file) {
-                Ok(t) => t,
-                Err(c) => return c,
-            };
-            match crate::imports::parse_product_codes(&text) {
-                Ok(c) => match store.import_product_codes(&c).await {
-                    Ok(n) => {
-                        println!("{n} productcode(s) geïmporteerd");
-                        0
-                    }
-                    Err(e) => {
-                        eprintln!("iwmo: {e}");
-                        3
-                    }
+            let st = &store;
+            import_csv(
+                "productcodes",
+                &file,
+                crate::imports::parse_product_codes,
+                |c| async move {
+                    let n = st.import_product_codes(&c).await?;
+                    Ok(format!("{n} productcode(s) geïmporteerd"))
                 },
-                Err(e) => {
-                    eprintln!("iwmo productcodes import: {}: {e}", file.display());
-                    1
-                }
-            }
+            )
+            .await
         }
         Command::Policy {
             action: PolicyAction::Set { gemeente, policy },
