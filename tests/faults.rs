@@ -167,14 +167,6 @@ fn plan() -> Vec<Msg> {
     out
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct Names {
     inbound: String,
     dlx: String,
@@ -224,8 +216,14 @@ fn start_worker(name: &str, n: usize, db: &str, amqp: &str, q: &Names, dir: &Pat
         .env("IWMO_ANSWERS_EXCHANGE", &q.answers)
         .env("IWMO_UNROUTED_EXCHANGE", &q.unrouted_x)
         .env("IWMO_UNROUTED_QUEUE", &q.unrouted_q)
-        .env("IWMO_HTTP_ADDR", format!("127.0.0.1:{}", free_port()))
-        .env("IWMO_METRICS_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env(
+            "IWMO_HTTP_ADDR",
+            format!("127.0.0.1:{}", common::free_port()),
+        )
+        .env(
+            "IWMO_METRICS_ADDR",
+            format!("127.0.0.1:{}", common::free_port()),
+        )
         .env("IWMO_SHUTDOWN_DEADLINE_SECS", "10")
         .env("IWMO_LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
@@ -431,20 +429,9 @@ async fn declare(ch: &Channel, q: &Names) {
 
 async fn queue_len(url: &str, q: &str) -> Option<u32> {
     let (conn, ch) = connect(url).await?;
-    let r = ch
-        .queue_declare(
-            q.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .ok()
-        .map(|q| q.message_count());
+    let n = common::queue_len(&ch, q).await;
     let _ = conn.close(200, "OK".into()).await;
-    r
+    n
 }
 
 #[derive(Default, Debug)]

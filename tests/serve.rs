@@ -7,13 +7,13 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::TestDb;
+use common::{free_port, TestDb};
 use futures_lite::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
@@ -29,13 +29,6 @@ const CONTRACT_CSV: &str = "agb_code,gemeente_code,product_categorie,product_cod
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers: ports, HTTP, metrics, waiting.
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// A plain HTTP/1.1 GET; (status, body). None when the port does not answer.
 fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -588,17 +581,9 @@ async fn channel(url: &str) -> (Connection, Channel) {
 
 /// Ready messages in a queue (passive declare).
 async fn queue_len(ch: &Channel, q: &str) -> u32 {
-    ch.queue_declare(
-        q.into(),
-        QueueDeclareOptions {
-            passive: true,
-            ..Default::default()
-        },
-        FieldTable::default(),
-    )
-    .await
-    .expect("passive queue_declare")
-    .message_count()
+    common::queue_len(ch, q)
+        .await
+        .expect("passive queue_declare")
 }
 
 async fn publish(ch: &Channel, queue: &str, body: &[u8]) {

@@ -218,3 +218,26 @@ pub fn backends() -> Vec<TestDb> {
     }
     v
 }
+
+/// A TCP port nobody listens on right now (for a worker's HTTP and metrics endpoints).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Ready messages in a RabbitMQ queue (passive declare); None when the queue or channel is gone.
+pub async fn queue_len(ch: &lapin::Channel, q: &str) -> Option<u32> {
+    ch.queue_declare(
+        q.into(),
+        lapin::options::QueueDeclareOptions {
+            passive: true,
+            ..Default::default()
+        },
+        lapin::types::FieldTable::default(),
+    )
+    .await
+    .ok()
+    .map(|q| q.message_count())
+}
