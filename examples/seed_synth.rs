@@ -1,11 +1,12 @@
 //! Seeds synthetic toewijzingen (and starts) and writes synthetic 323s/305s to files, for trying
-//! `iwmo serve` by hand: `cargo run --release --example seed_synth -- DB_URL OUT_DIR N_TOEWIJZINGEN N_323 PRESTATIES`.
+//! `iwmo serve` by hand: `cargo run --release --example seed_synth -- DB_URL OUT_DIR N_TOEWIJZINGEN N_323 PRESTATIES [starts|no-starts]`.
 #[tokio::main]
 async fn main() {
     let a: Vec<String> = std::env::args().collect();
     let store = iwmo::store::Store::open(&a[1]).await.unwrap();
     let n: u32 = a[3].parse().unwrap();
-    store.seed_toewijzingen(0, n, true).await.unwrap();
+    let starts = a.get(6).map(|s| s != "no-starts").unwrap_or(true);
+    store.seed_toewijzingen(0, n, starts).await.unwrap();
     store.analyze().await.unwrap();
     std::fs::create_dir_all(&a[2]).unwrap();
     let k: u32 = a[4].parse().unwrap();

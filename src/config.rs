@@ -59,7 +59,7 @@ impl Default for Config {
             answers_exchange: "iwmo.answers".into(),
             unrouted_exchange: "iwmo.answers.unrouted".into(),
             unrouted_queue: "iwmo.answers.unrouted".into(),
-            delivery_limit: 5,
+            delivery_limit: 20,
             prefetch: 256,
             concurrency: 4,
             batch_size: 32,

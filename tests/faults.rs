@@ -14,7 +14,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -408,7 +408,10 @@ async fn declare(ch: &Channel, q: &Names) {
         "x-dead-letter-exchange".into(),
         AMQPValue::LongString(q.dlx.as_str().into()),
     );
-    inbound.insert("x-delivery-limit".into(), AMQPValue::LongInt(5));
+    inbound.insert(
+        "x-delivery-limit".into(),
+        AMQPValue::LongInt(iwmo::config::Config::default().delivery_limit as i32),
+    );
     ch.queue_declare(q.inbound.as_str().into(), durable_q, inbound)
         .await
         .unwrap();
@@ -532,7 +535,12 @@ async fn five_thousand_messages_through_kills_and_outages() {
         panic!("IWMO_TEST_FAULTS=1 needs IWMO_TEST_PG_URL and IWMO_TEST_AMQP_URL");
     };
     let _back = ServicesBack;
-    let dir = tempfile::tempdir().unwrap();
+    // The workers' logs stay in this directory when the test fails (it is removed on success).
+    let dir = tempfile::Builder::new()
+        .prefix("iwmo-faults-")
+        .tempdir()
+        .unwrap();
+    let kept = KeepOnPanic(dir.path().to_path_buf());
     let db = common::TestDb::postgres(&pg_url);
     let names = Names::new();
     let msgs = plan();
@@ -901,4 +909,21 @@ async fn five_thousand_messages_through_kills_and_outages() {
         bedrag as f64 / 100.0
     );
     assert!(kills >= 10, "at least 10 SIGKILLs");
+    drop(kept);
+}
+
+/// On a failing test: keeps the directory with the workers' logs, and says where it is.
+struct KeepOnPanic(PathBuf);
+
+impl Drop for KeepOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let kept =
+                std::env::temp_dir().join(format!("iwmo-faults-kept-{}", std::process::id()));
+            match std::fs::rename(&self.0, &kept) {
+                Ok(()) => eprintln!("fault test failed: worker logs kept in {}", kept.display()),
+                Err(e) => eprintln!("fault test failed: could not keep the worker logs ({e})"),
+            }
+        }
+    }
 }

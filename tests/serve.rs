@@ -1010,6 +1010,135 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
     );
 }
 
+/// While the database is unreachable, the worker keeps the deliveries it holds, is not ready,
+/// and returns nothing to the queue; once the database is back, each message is decided once.
+/// The queue's delivery limit is 1 here: any return during the outage would show as a dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_database_outage_returns_nothing_to_the_queue() {
+    let Some(url) = amqp_url() else { return };
+    let Some(pg) = common::pg_server() else {
+        eprintln!("skipped: IWMO_TEST_PG_URL not set");
+        return;
+    };
+    const N: u32 = 40;
+    let db = TestDb::postgres(&pg);
+    let label = "postgres-outage";
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = iwmo::store::Store::open(db.url())
+            .await
+            .expect("open store");
+        store
+            .seed_toewijzingen(200_000, 200_100, false)
+            .await
+            .expect("seed");
+    }
+    let topo = Topology::new(&url, label);
+    let mut env = topo.env();
+    env.push(("IWMO_DELIVERY_LIMIT".into(), "1".into()));
+    env.push(("IWMO_PREFETCH".into(), "16".into()));
+    env.push(("IWMO_BATCH_SIZE".into(), "4".into()));
+    let mut serve = Serve::start(label, dir.path(), db.url(), "amqp", &env);
+    block(|| serve.wait_ready());
+    let (conn, ch) = channel(&url).await;
+    let mut consumer = bind_answers(&ch, &topo).await;
+
+    block(|| db.set_reachable(false));
+    let mut idents = BTreeSet::new();
+    for i in 0..N {
+        let ident = format!("SY2601{i:06}");
+        let xml = iwmo::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
+        idents.insert(ident);
+        publish(&ch, &topo.inbound, xml.as_bytes()).await;
+    }
+    block(|| {
+        wait_until(
+            &format!("{label}: store errors seen"),
+            Duration::from_secs(20),
+            || serve.metric("iwmo_store_errors_total") > 0.0,
+        )
+    });
+    block(|| {
+        wait_until(
+            &format!("{label}: not ready"),
+            Duration::from_secs(10),
+            || serve.get("/readyz").map(|(c, _)| c) == Some(503),
+        )
+    });
+    // Some seconds of outage: the worker retries with backoff, the deliveries stay with it.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        serve.metric("iwmo_messages_returned_total"),
+        0.0,
+        "{label}: returned during the outage"
+    );
+    assert_eq!(
+        queue_len(&ch, &topo.dead).await,
+        0,
+        "{label}: dead letters during the outage"
+    );
+    serve.assert_running();
+
+    block(|| db.set_reachable(true));
+    let answers = receive(
+        &mut consumer,
+        Duration::from_secs(60),
+        Duration::from_millis(1000),
+        |a| {
+            a.iter()
+                .filter_map(|x| x.0.clone())
+                .collect::<BTreeSet<_>>()
+                .len()
+                >= N as usize
+        },
+    )
+    .await;
+    let answered: BTreeSet<String> = answers
+        .iter()
+        .filter_map(|(_, _, x)| tag_text(x, Some("BerichtIdentificatie>"), "Identificatie"))
+        .collect();
+    assert_eq!(
+        answered, idents,
+        "{label}: every 305 answered after the outage"
+    );
+    let store = iwmo::store::Store::open(db.url())
+        .await
+        .expect("open store");
+    let (decisions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM decisions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(decisions, i64::from(N), "{label}: one decision per message");
+    assert_eq!(
+        serve.metric("iwmo_messages_returned_total"),
+        0.0,
+        "{label}: returned"
+    );
+    assert_eq!(queue_len(&ch, &topo.dead).await, 0, "{label}: dead letters");
+    assert_eq!(
+        queue_len(&ch, &topo.inbound).await,
+        0,
+        "{label}: inbound queue"
+    );
+    block(|| {
+        wait_until(
+            &format!("{label}: ready again"),
+            Duration::from_secs(10),
+            || serve.get("/readyz").map(|(c, _)| c) == Some(200),
+        )
+    });
+    let (code, _) = block(|| serve.terminate(Duration::from_secs(10)));
+    assert_eq!(
+        code,
+        0,
+        "{label}: exit after SIGTERM; log:\n{}",
+        serve.log()
+    );
+    store.pool().close().await;
+    topo.cleanup(&ch).await;
+    let _ = conn.close(200, "OK".into()).await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Dead letters: the empty list, and garbage is answered as invalid, not dead-lettered.
 

@@ -299,7 +299,7 @@ async fn session(
                 None => break,
             }
         }
-        let w2 = w.clone();
+        let (w2, stop2) = (w.clone(), stop.clone());
         inflight.spawn(async move {
             let _permit = permit;
             let mut items = Vec::with_capacity(batch.len());
@@ -308,50 +308,17 @@ async fn session(
                 items.push((format!("amqp:{}", d.delivery_tag), d.data));
                 ackers.push(d.acker);
             }
-            let items = Arc::new(items);
-            let handled = tokio::spawn({
-                let (w3, items) = (w2.clone(), items.clone());
-                async move { w3.handle_batch(&items).await }
-            })
-            .await;
-            let results: Vec<Result<(), String>> = match handled {
-                Ok(results) => results.into_iter().map(|r| r.map(|_| ()).map_err(|e| e.to_string())).collect(),
-                // A panic in a shared batch: each message again on its own, so only the one that
-                // cannot be handled is returned to the queue (and dead-lettered at the limit).
-                Err(e) => {
-                    tracing::error!(error = %e, "verwerking afgebroken; berichten elk apart opnieuw");
-                    let mut v = Vec::with_capacity(items.len());
-                    for i in 0..items.len() {
-                        let (w3, items) = (w2.clone(), items.clone());
-                        let one = tokio::spawn(async move {
-                            let (source, data) = &items[i];
-                            w3.handle(source, data).await
-                        })
-                        .await;
-                        v.push(match one {
-                            Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
-                            Err(e) => {
-                                w2.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                                tracing::error!(error = %e, "bericht kan niet verwerkt worden; terug naar de queue (na de limiet naar de dead-letter-queue)");
-                                Err(e.to_string())
-                            }
-                        });
-                    }
-                    v
-                }
-            };
-            for (r, acker) in results.iter().zip(ackers) {
-                match r {
+            let committed = settle(&w2, items, &stop2).await;
+            for (ok, acker) in committed.into_iter().zip(ackers) {
+                if ok {
                     // Committed (whatever the outcome): acknowledge.
-                    Ok(()) => {
-                        if let Err(e) = acker.ack(BasicAckOptions::default()).await {
-                            tracing::warn!(error = %e, "ack mislukt; het bericht komt terug en wordt als duplicaat herkend");
-                        }
+                    if let Err(e) = acker.ack(BasicAckOptions::default()).await {
+                        tracing::warn!(error = %e, "ack mislukt; het bericht komt terug en wordt als duplicaat herkend");
                     }
-                    // Nothing committed (database, or a panic): back to the queue.
-                    Err(_) => {
-                        let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
-                    }
+                } else {
+                    // Nothing committed: back to the queue (a return counts toward the delivery limit).
+                    w2.metrics.returned.fetch_add(1, Ordering::Relaxed);
+                    let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
                 }
             }
         });
@@ -377,6 +344,105 @@ async fn session(
     let _ = publish_ch.close(200, s("OK")).await;
     let _ = conn.close(200, s("OK")).await;
     result
+}
+
+/// Why a delivery was not committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The store failed (the database, or something about this message in it).
+    Store,
+    /// Handling it panicked: it cannot be handled at all.
+    Panic,
+}
+
+/// One attempt at a batch in one shared transaction where possible; after a panic, each message
+/// again on its own, so that only the one that cannot be handled fails.
+async fn attempt(w: &Arc<Worker>, items: Arc<Vec<(String, Vec<u8>)>>) -> Vec<Result<(), Failure>> {
+    let handled = tokio::spawn({
+        let (w, items) = (w.clone(), items.clone());
+        async move { w.handle_batch(&items).await }
+    })
+    .await;
+    match handled {
+        Ok(results) => results
+            .into_iter()
+            .map(|r| r.map(|_| ()).map_err(|_| Failure::Store))
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "verwerking afgebroken; berichten elk apart opnieuw");
+            let mut v = Vec::with_capacity(items.len());
+            for i in 0..items.len() {
+                let (w2, items) = (w.clone(), items.clone());
+                let one = tokio::spawn(async move {
+                    let (source, data) = &items[i];
+                    w2.handle(source, data).await
+                })
+                .await;
+                v.push(match one {
+                    Ok(r) => r.map(|_| ()).map_err(|_| Failure::Store),
+                    Err(e) => {
+                        w.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, "bericht kan niet verwerkt worden; terug naar de queue (na de limiet naar de dead-letter-queue)");
+                        Err(Failure::Panic)
+                    }
+                });
+            }
+            v
+        }
+    }
+}
+
+/// Runs a batch until each delivery is committed or known not to be committable; true at an index
+/// means: committed, acknowledge. While the database is unreachable the deliveries stay here and
+/// are tried again once it answers, instead of going back to the queue: every return raises the
+/// broker's delivery count (RabbitMQ before 4.3 counts each one), and an outage must not
+/// dead-letter good messages. A store failure while the database answers is tried once more, then
+/// returned; a panic is returned at once.
+async fn settle(
+    w: &Arc<Worker>,
+    items: Vec<(String, Vec<u8>)>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<bool> {
+    let items = Arc::new(items);
+    let mut committed = vec![false; items.len()];
+    let mut todo: Vec<usize> = (0..items.len()).collect();
+    let mut retried_while_up = false;
+    loop {
+        let subset = if todo.len() == items.len() {
+            items.clone()
+        } else {
+            Arc::new(todo.iter().map(|&i| items[i].clone()).collect())
+        };
+        let results = attempt(w, subset).await;
+        let mut failed = Vec::new();
+        for (&i, r) in todo.iter().zip(results) {
+            match r {
+                Ok(()) => committed[i] = true,
+                Err(Failure::Store) => failed.push(i),
+                Err(Failure::Panic) => {}
+            }
+        }
+        if failed.is_empty() || *stop.borrow() {
+            return committed;
+        }
+        if w.store.ping().await.is_ok() {
+            if retried_while_up {
+                return committed;
+            }
+            retried_while_up = true;
+        } else {
+            w.db_ok.store(false, Ordering::Relaxed);
+            tracing::warn!(
+                berichten = failed.len(),
+                "database onbereikbaar; berichten blijven hier tot ze verwerkt kunnen worden"
+            );
+            w.wait_for_db(stop).await;
+            if *stop.borrow() {
+                return committed;
+            }
+        }
+        todo = failed;
+    }
 }
 
 /// A dead letter as seen by `iwmo dead-letters`.

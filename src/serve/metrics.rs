@@ -17,6 +17,8 @@ pub struct Metrics {
     pub received: AtomicU64,
     processed: [AtomicU64; 6],
     pub dead_lettered: AtomicU64,
+    /// Deliveries given back to the queue uncommitted (each raises the broker's delivery count).
+    pub returned: AtomicU64,
     pub published: AtomicU64,
     pub outbox_pending: AtomicU64,
     pub store_errors: AtomicU64,
@@ -64,6 +66,11 @@ impl Metrics {
         s.push_str(&format!(
             "iwmo_messages_dead_lettered_total {}\n",
             g(&self.dead_lettered)
+        ));
+        s.push_str("# HELP iwmo_messages_returned_total Deliveries returned to the queue uncommitted (they count toward the delivery limit).\n# TYPE iwmo_messages_returned_total counter\n");
+        s.push_str(&format!(
+            "iwmo_messages_returned_total {}\n",
+            g(&self.returned)
         ));
         s.push_str("# HELP iwmo_answers_published_total Answers published and confirmed.\n# TYPE iwmo_answers_published_total counter\n");
         s.push_str(&format!(

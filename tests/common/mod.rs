@@ -150,6 +150,27 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// PostgreSQL only: makes this test's database refuse connections and ends the open ones
+    /// (`reachable = false`), or accepts them again; the server and other tests are untouched.
+    #[allow(dead_code)]
+    pub fn set_reachable(&self, reachable: bool) {
+        let (admin, name) = self.pg.as_ref().expect("a PostgreSQL test database");
+        pg_exec(
+            admin,
+            &format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {reachable}"),
+        )
+        .expect("ALTER DATABASE");
+        if !reachable {
+            pg_exec(
+                admin,
+                &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+            )
+            .expect("pg_terminate_backend");
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.pg {
