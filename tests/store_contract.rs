@@ -396,7 +396,7 @@ async fn hash_chain_links_every_message_and_detects_tampering() {
 
         // Recompute the chain independently.
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, payload_sha256, prev_hash, chain_hash FROM messages ORDER BY id",
+            "SELECT m.id, m.payload_sha256, c.prev_hash, c.hash FROM messages m JOIN chain c ON c.message_id = m.id ORDER BY c.seq",
         )
         .fetch_all(s.pool())
         .await
@@ -426,6 +426,47 @@ async fn hash_chain_links_every_message_and_detects_tampering() {
         )
         .await;
         assert_eq!(s.verify_chain().await.unwrap(), Err(victim), "[{l}]");
+        exec(
+            &s,
+            &format!(
+                "UPDATE messages SET payload_sha256 = '{}' WHERE id = {victim}",
+                rows[2].1
+            ),
+        )
+        .await;
+        assert_eq!(s.verify_chain().await.unwrap(), Ok(6), "[{l}] repaired");
+
+        // A message taken out of the chain (its link removed, the chain re-linked around it) is
+        // found too, while messages stored after the check began are not counted against it.
+        exec(
+            &s,
+            &format!("DELETE FROM chain WHERE message_id = {victim}"),
+        )
+        .await;
+        // Re-link the rest of the chain so that only the missing message tells.
+        let kept: Vec<(i64, String)> =
+            sqlx::query_as("SELECT message_id, prev_hash FROM chain ORDER BY seq")
+                .fetch_all(s.pool())
+                .await
+                .unwrap();
+        let sha_of = |id: i64| rows.iter().find(|r| r.0 == id).unwrap().1.clone();
+        let mut prev = "0".repeat(64);
+        for (id, _) in &kept {
+            let h = sha_hex(format!("{prev}{}", sha_of(*id)).as_bytes());
+            exec(
+                &s,
+                &format!(
+                    "UPDATE chain SET prev_hash = '{prev}', hash = '{h}' WHERE message_id = {id}"
+                ),
+            )
+            .await;
+            prev = h;
+        }
+        assert_eq!(
+            s.verify_chain().await.unwrap(),
+            Err(victim),
+            "[{l}] a message outside the chain"
+        );
         s.pool().close().await;
     }
 }

@@ -169,6 +169,13 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
     let store = loop {
         match Store::open(&config.database_url).await {
             Ok(s) => break s,
+            // A schema that does not match this release does not heal by waiting.
+            Err(StoreError::Migrate(e))
+                if !matches!(e, sqlx::migrate::MigrateError::Execute(_)) =>
+            {
+                tracing::error!(error = %e, database = %crate::store::redact_url(&config.database_url), "databaseschema past niet bij deze versie; gestopt");
+                return 1;
+            }
             Err(e) => {
                 tracing::error!(error = %e, database = %crate::store::redact_url(&config.database_url), "database niet bereikbaar; opnieuw over 2 s");
                 tokio::time::sleep(Duration::from_secs(2)).await;

@@ -152,7 +152,7 @@ fn opt_i64(v: Option<u64>) -> Option<i64> {
 type Q<'q> = Query<'q, Any, AnyArguments>;
 
 /// Multi-row insert in chunks; `bind_row` binds one row's columns.
-async fn insert_many<T>(
+pub(super) async fn insert_many<T>(
     backend: super::Backend,
     tx: &mut Transaction<'static, Any>,
     table_and_cols: &str,
@@ -253,6 +253,12 @@ impl super::Tx {
             }
             ids.extend(got.into_iter().map(|r| r.0));
         }
+
+        // Each message waits to be sealed into the hash chain (see store::chain).
+        insert_many(backend, tx, "unsealed (message_id)", 1, &ids, |q, id| {
+            q.bind(*id)
+        })
+        .await?;
 
         // Inbox keys claimed in this transaction point at their message.
         let claimed: Vec<i64> = ids

@@ -3,6 +3,7 @@
 //! ISO text, money as integer cents), one migration set per backend in `schemas/`.
 
 pub mod apply;
+mod chain;
 mod maintain;
 mod outbox;
 mod read;

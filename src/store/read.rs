@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::rows::ymd;
-use super::{get_i64, get_opt_i64, get_opt_str, get_str, Result, Store};
+use super::{get_i64, get_opt_str, get_str, Result, Store};
 use crate::rules::state::{Contract, StartPolicy};
 
 #[derive(Debug, Clone)]
@@ -263,95 +263,5 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    /// Seals committed messages into the hash chain, in the order they are found (at most
-    /// `limit` per call); returns how many were sealed. One sealer at a time (PostgreSQL:
-    /// advisory lock; SQLite: single writer).
-    pub async fn seal_chain(&self, limit: i64) -> Result<usize> {
-        use sha2::{Digest, Sha256};
-        let mut tx = self.pool.begin().await?;
-        if self.backend == super::Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7274660)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let last: Option<(i64, String)> = sqlx::query_as(
-            "SELECT chain_seq, chain_hash FROM messages WHERE chain_seq IS NOT NULL ORDER BY chain_seq DESC LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (mut seq, mut prev) = last.unwrap_or((0, "0".repeat(64)));
-        let todo: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, payload_sha256 FROM messages WHERE chain_seq IS NULL ORDER BY id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut sealed: Vec<(i64, i64, String, String)> = Vec::with_capacity(todo.len());
-        for (id, sha) in &todo {
-            seq += 1;
-            let hash = hex::encode(Sha256::digest(format!("{prev}{sha}").as_bytes()));
-            sealed.push((*id, seq, prev.clone(), hash.clone()));
-            prev = hash;
-        }
-        // One statement per chunk (a statement per message would cost a round trip each).
-        for chunk in sealed.chunks(super::CHUNK / 4) {
-            let values = super::values_clause(self.backend, chunk.len(), 4);
-            let sql = format!(
-                "WITH v(id, seq, prev, hash) AS (VALUES {values}) \
-                 UPDATE messages SET chain_seq = v.seq, prev_hash = v.prev, chain_hash = v.hash \
-                 FROM v WHERE messages.id = v.id"
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-            for (id, seq, prev, hash) in chunk {
-                q = q.bind(*id).bind(*seq).bind(prev.clone()).bind(hash.clone());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(todo.len())
-    }
-
-    /// Seals everything not yet sealed.
-    pub async fn seal_all(&self) -> Result<usize> {
-        let mut n = 0;
-        loop {
-            let k = self.seal_chain(5000).await?;
-            n += k;
-            if k == 0 {
-                return Ok(n);
-            }
-        }
-    }
-
-    /// Verifies the hash chain (after sealing what is pending); returns the number checked or
-    /// the id of the first message where it breaks.
-    pub async fn verify_chain(&self) -> Result<std::result::Result<usize, i64>> {
-        use sha2::{Digest, Sha256};
-        self.seal_all().await?;
-        let rows = sqlx::query(
-            "SELECT id, payload_sha256, raw, prev_hash, chain_hash FROM messages WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut prev = "0".repeat(64);
-        for r in &rows {
-            let id = get_i64(r, "id")?;
-            let sha = get_str(r, "payload_sha256")?;
-            let p = get_opt_str(r, "prev_hash")?.unwrap_or_default();
-            let c = get_opt_str(r, "chain_hash")?.unwrap_or_default();
-            let raw: Vec<u8> = {
-                use sqlx::Row;
-                r.try_get("raw")?
-            };
-            let expect = hex::encode(Sha256::digest(format!("{prev}{sha}").as_bytes()));
-            if p != prev || c != expect || hex::encode(Sha256::digest(&raw)) != sha {
-                return Ok(Err(id));
-            }
-            prev = c;
-        }
-        let _ = get_opt_i64;
-        Ok(Ok(rows.len()))
     }
 }
