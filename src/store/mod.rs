@@ -388,43 +388,73 @@ impl Ph {
     pub(crate) fn new(backend: Backend) -> Ph {
         Ph { backend, n: 0 }
     }
-    pub(crate) fn next(&mut self) -> String {
+    /// Appends the next placeholder to `out`.
+    fn push(&mut self, out: &mut String) {
+        use std::fmt::Write;
         self.n += 1;
         match self.backend {
-            Backend::Sqlite => "?".to_string(),
-            Backend::Postgres => format!("${}", self.n),
+            Backend::Sqlite => out.push('?'),
+            Backend::Postgres => {
+                let _ = write!(out, "${}", self.n);
+            }
         }
+    }
+    pub(crate) fn next(&mut self) -> String {
+        let mut s = String::with_capacity(6);
+        self.push(&mut s);
+        s
     }
     /// `p,p,…` (n placeholders).
     pub(crate) fn list(&mut self, n: usize) -> String {
-        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(",")
+        let mut s = String::with_capacity(n * 6);
+        for i in 0..n {
+            if i > 0 {
+                s.push(',');
+            }
+            self.push(&mut s);
+        }
+        s
     }
     /// Like `rows`, with fixed SQL in the columns where `cols` holds text (placeholders where
     /// it holds "").
     pub(crate) fn rows_with(&mut self, rows: usize, cols: &[&str]) -> String {
-        (0..rows)
-            .map(|_| {
-                let v: Vec<String> = cols
-                    .iter()
-                    .map(|c| {
-                        if c.is_empty() {
-                            self.next()
-                        } else {
-                            c.to_string()
-                        }
-                    })
-                    .collect();
-                format!("({})", v.join(","))
-            })
-            .collect::<Vec<_>>()
-            .join(",")
+        let mut s = String::with_capacity(rows * (cols.len() * 6 + 3));
+        for r in 0..rows {
+            if r > 0 {
+                s.push(',');
+            }
+            s.push('(');
+            for (i, c) in cols.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                if c.is_empty() {
+                    self.push(&mut s);
+                } else {
+                    s.push_str(c);
+                }
+            }
+            s.push(')');
+        }
+        s
     }
     /// `(p,…),(p,…)` for a multi-row insert of `rows` rows of `cols` columns.
     pub(crate) fn rows(&mut self, rows: usize, cols: usize) -> String {
-        (0..rows)
-            .map(|_| format!("({})", self.list(cols)))
-            .collect::<Vec<_>>()
-            .join(",")
+        let mut s = String::with_capacity(rows * (cols * 6 + 3));
+        for r in 0..rows {
+            if r > 0 {
+                s.push(',');
+            }
+            s.push('(');
+            for i in 0..cols {
+                if i > 0 {
+                    s.push(',');
+                }
+                self.push(&mut s);
+            }
+            s.push(')');
+        }
+        s
     }
 }
 
@@ -456,6 +486,19 @@ mod tests {
             .collect();
         assert_eq!(client_locks(&many), (vec![ALL_CLIENTS], false));
         assert_ne!(stripe("0344", "000000001"), stripe("0344", "000000002"));
+    }
+
+    #[test]
+    fn placeholders_number_on_across_lists_and_rows() {
+        let mut ph = Ph::new(Backend::Postgres);
+        assert_eq!(ph.next(), "$1");
+        assert_eq!(ph.list(3), "$2,$3,$4");
+        assert_eq!(ph.rows(2, 2), "($5,$6),($7,$8)");
+        assert_eq!(ph.rows_with(2, &["", "0", ""]), "($9,0,$10),($11,0,$12)");
+        assert_eq!(ph.list(0), "");
+        let mut ph = Ph::new(Backend::Sqlite);
+        assert_eq!(ph.rows_with(1, &["", "NULL"]), "(?,NULL)");
+        assert_eq!(values_clause(Backend::Sqlite, 2, 3), "(?,?,?),(?,?,?)");
     }
 
     #[test]
