@@ -15,7 +15,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 
-use super::Worker;
+use super::{acks, Worker};
 use crate::config::Config;
 
 fn s(v: &str) -> ShortString {
@@ -257,6 +257,8 @@ async fn session(
     });
 
     let permits = Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1)));
+    // Deliveries of this channel taken and not yet settled (see serve::acks).
+    let ledger = Arc::new(tokio::sync::Mutex::new(acks::Ledger::default()));
     let mut inflight = tokio::task::JoinSet::new();
     let result: Result<(), String> = loop {
         // Pause while the database is unreachable: nothing is taken that cannot be committed.
@@ -299,26 +301,44 @@ async fn session(
                 None => break,
             }
         }
-        let (w2, stop2) = (w.clone(), stop.clone());
+        ledger
+            .lock()
+            .await
+            .taken(batch.iter().map(|d| d.delivery_tag));
+        let (w2, stop2, ledger2) = (w.clone(), stop.clone(), ledger.clone());
         inflight.spawn(async move {
             let _permit = permit;
             let mut items = Vec::with_capacity(batch.len());
             let mut ackers = Vec::with_capacity(batch.len());
             for d in batch {
                 items.push((format!("amqp:{}", d.delivery_tag), d.data));
-                ackers.push(d.acker);
+                ackers.push((d.delivery_tag, d.acker));
             }
             let committed = settle(&w2, items, &stop2).await;
-            for (ok, acker) in committed.into_iter().zip(ackers) {
-                if ok {
-                    // Committed (whatever the outcome): acknowledge.
-                    if let Err(e) = acker.ack(BasicAckOptions::default()).await {
+            let outcomes: Vec<(u64, bool)> =
+                ackers.iter().map(|(t, _)| *t).zip(committed).collect();
+            // Committed (whatever the outcome): acknowledge. Nothing committed: back to the
+            // queue (a return counts toward the delivery limit). Frames go out under the lock,
+            // in the order the ledger gives them.
+            let mut ledger = ledger2.lock().await;
+            for frame in ledger.settle(&outcomes) {
+                let (tag, multiple, ack) = match frame {
+                    acks::Frame::AckUpTo(t) => (t, true, true),
+                    acks::Frame::Ack(t) => (t, false, true),
+                    acks::Frame::Return(t) => (t, false, false),
+                };
+                let Some((_, acker)) = ackers.iter().find(|(t, _)| *t == tag) else {
+                    continue;
+                };
+                if ack {
+                    if let Err(e) = acker.ack(BasicAckOptions { multiple }).await {
                         tracing::warn!(error = %e, "ack mislukt; het bericht komt terug en wordt als duplicaat herkend");
                     }
                 } else {
-                    // Nothing committed: back to the queue (a return counts toward the delivery limit).
                     w2.metrics.returned.fetch_add(1, Ordering::Relaxed);
-                    let _ = acker.nack(BasicNackOptions { requeue: true, ..Default::default() }).await;
+                    let _ = acker
+                        .nack(BasicNackOptions { requeue: true, ..Default::default() })
+                        .await;
                 }
             }
         });

@@ -3,6 +3,7 @@
 //! Nothing is acknowledged (or moved to done/) before its transaction committed; while the
 //! database is unreachable, consumption pauses.
 
+pub mod acks;
 pub mod amqp;
 pub mod file;
 pub mod http;
