@@ -60,9 +60,9 @@ impl Default for Config {
             unrouted_exchange: "iwmo.answers.unrouted".into(),
             unrouted_queue: "iwmo.answers.unrouted".into(),
             delivery_limit: 20,
-            prefetch: 256,
+            prefetch: 1024,
             concurrency: 4,
-            batch_size: 32,
+            batch_size: 128,
             http_addr: "127.0.0.1:8080".into(),
             metrics_addr: "127.0.0.1:9090".into(),
             shutdown_deadline_secs: 30,
@@ -222,7 +222,7 @@ mod tests {
         assert_eq!(c.transport, TransportKind::Amqp);
         assert_eq!(c.prefetch, 64);
         assert_eq!(c.concurrency, 4);
-        assert_eq!(c.batch_size, 32);
+        assert_eq!(c.batch_size, 128);
         let shown = format!("{c:?}");
         assert!(
             !shown.contains("geheim") && !shown.contains(":pw@"),

@@ -260,25 +260,30 @@ impl super::Tx {
         })
         .await?;
 
-        // Inbox keys claimed in this transaction point at their message.
-        let claimed: Vec<i64> = ids
+        // Inbox keys claimed in this transaction point at their message (matched on the key's
+        // primary key; the messages just written are not read back).
+        let claimed: Vec<(i64, &MessageRecord)> = ids
             .iter()
             .zip(&commits)
             .filter(|(_, c)| {
                 let m = &c.message;
                 m.claimed && m.afzender.is_some() && m.kind.is_some() && m.identificatie.is_some()
             })
-            .map(|(id, _)| *id)
+            .map(|(id, c)| (*id, &c.message))
             .collect();
-        for chunk in claimed.chunks(CHUNK) {
+        for chunk in claimed.chunks(CHUNK / 4) {
             let sql = format!(
-                "UPDATE inbox_keys SET message_id = m.id FROM messages m WHERE m.id IN ({}) \
-                 AND inbox_keys.afzender = m.afzender AND inbox_keys.kind = m.kind AND inbox_keys.identificatie = m.identificatie",
-                Ph::new(backend).list(chunk.len())
+                "WITH v(id, afzender, kind, identificatie) AS (VALUES {}) \
+                 UPDATE inbox_keys SET message_id = v.id FROM v WHERE inbox_keys.afzender = v.afzender AND inbox_keys.kind = v.kind AND inbox_keys.identificatie = v.identificatie",
+                values_clause(backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
-            for id in chunk {
-                q = q.bind(*id);
+            for (id, m) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(m.afzender.clone())
+                    .bind(m.kind.clone())
+                    .bind(m.identificatie.clone());
             }
             q.execute(&mut **tx).await?;
         }
