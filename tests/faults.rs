@@ -666,7 +666,7 @@ async fn five_thousand_messages_through_kills_and_outages() {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let stored = count(&p, "SELECT COUNT(*) FROM messages").await;
-        let pending = count(&p, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL").await;
+        let pending = count(&p, "SELECT COUNT(*) FROM outbox_queue").await;
         let queued = queue_len(&amqp, &names.inbound).await.unwrap_or(u32::MAX);
         if stored == (expected_valid.len() + expected_broken.len()) as i64
             && pending == 0
@@ -739,7 +739,10 @@ async fn five_thousand_messages_through_kills_and_outages() {
 
     // 2. Every answer published, with a stable id and unchanged content.
     let outbox: Vec<(String, String, Option<String>, i64)> =
-        sqlx::query_as("SELECT identificatie, xml, published_at, attempts FROM outbox")
+        sqlx::query_as(
+            "SELECT o.identificatie, o.xml, MIN(p.published_at), COALESCE(MAX(p.attempts), 0) FROM outbox o \
+             LEFT JOIN outbox_published p ON p.identificatie = o.identificatie GROUP BY o.identificatie, o.xml",
+        )
             .fetch_all(&p)
             .await
             .unwrap();

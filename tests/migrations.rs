@@ -1,6 +1,7 @@
 //! Upgrading a database made by an earlier release keeps what it holds: the hash chain sealed
 //! under schema 2 (columns on `messages`) moves into `chain` unchanged, and a message not yet
-//! sealed is sealed after the upgrade, continuing the same chain.
+//! sealed is sealed after the upgrade, continuing the same chain; an answer not yet published
+//! waits in the relay's queue, a published one keeps its publication in the log.
 
 mod common;
 
@@ -66,6 +67,22 @@ async fn schema_2_chain_survives_the_upgrade() {
             hashes.push(hash.clone());
             prev = hash;
         }
+        for (ident, published) in [
+            ("IW0000000001", Some("2025-01-01T00:00:01Z")),
+            ("IW0000000002", None),
+        ] {
+            sqlx::query(
+                "INSERT INTO outbox (message_id, answer_kind, identificatie, ontvanger, xml, created_at, published_at, channel, attempts) \
+                 VALUES (1, 'WMO306', $1, '87654321', '<x/>', '2025-01-01T00:00:00Z', $2, $3, $4)",
+            )
+            .bind(ident)
+            .bind(published)
+            .bind(published.map(|_| "amqp"))
+            .bind(if published.is_some() { 1i64 } else { 3 })
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
         pool.close().await;
 
         let store = iwmo::store::Store::open(db.url()).await.expect("upgrade");
@@ -83,6 +100,33 @@ async fn schema_2_chain_survives_the_upgrade() {
             .await
             .unwrap();
         assert_eq!(waiting, 1, "[{l}] the unsealed message waits");
+        let queued: Vec<(String, i64)> =
+            sqlx::query_as("SELECT identificatie, attempts FROM outbox_queue")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            queued,
+            vec![("IW0000000002".to_string(), 3)],
+            "[{l}] the unpublished answer waits"
+        );
+        let log: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT identificatie, published_at, channel, attempts FROM outbox_published",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            log,
+            vec![(
+                "IW0000000001".to_string(),
+                "2025-01-01T00:00:01Z".to_string(),
+                "amqp".to_string(),
+                1
+            )],
+            "[{l}] the publication is kept"
+        );
+        assert_eq!(store.outbox_pending().await.unwrap(), 1, "[{l}]");
         assert_eq!(store.verify_chain().await.unwrap(), Ok(3), "[{l}]");
         let head: (i64, String) =
             sqlx::query_as("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1")

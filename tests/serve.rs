@@ -970,11 +970,10 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(all_decisions, i64::from(N), "{label}: decisions in total");
-    let (pending,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox_queue")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(pending, 0, "{label}: unpublished answers");
     block(|| {
         wait_until(

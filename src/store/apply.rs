@@ -375,18 +375,43 @@ impl super::Tx {
         insert_many(
             backend,
             &mut *tx,
-            "outbox (message_id, answer_kind, identificatie, ontvanger, xml, created_at, published_at, channel)",
-            8,
+            "outbox (message_id, answer_kind, identificatie, ontvanger, xml, created_at)",
+            6,
             &outbox,
-            |q, (mid, (kind, ident, xml), afzender, via)| {
+            |q, (mid, (kind, ident, xml), afzender, _)| {
                 q.bind(*mid)
                     .bind(kind.clone())
                     .bind(ident.clone())
                     .bind(afzender.as_ref().cloned().unwrap_or_default())
                     .bind(xml.clone())
                     .bind(decided_at.clone())
-                    .bind(via.as_ref().map(|_| decided_at.clone()))
-                    .bind((*via).clone())
+            },
+        )
+        .await?;
+        // To the relay's queue, or (delivered otherwise, e.g. written to the outbox directory)
+        // straight into the publication log.
+        let (delivered, queued): (Vec<&OutboxRow>, Vec<&OutboxRow>) =
+            outbox.iter().partition(|(_, _, _, via)| via.is_some());
+        insert_many(
+            backend,
+            &mut *tx,
+            "outbox_queue (identificatie)",
+            1,
+            &queued,
+            |q, (_, (_, ident, _), _, _)| q.bind(ident.clone()),
+        )
+        .await?;
+        insert_many(
+            backend,
+            &mut *tx,
+            "outbox_published (identificatie, published_at, channel, attempts)",
+            4,
+            &delivered,
+            |q, (_, (_, ident, _), _, via)| {
+                q.bind(ident.clone())
+                    .bind(decided_at.clone())
+                    .bind(via.as_ref().cloned().unwrap_or_default())
+                    .bind(1i64)
             },
         )
         .await?;

@@ -14,31 +14,28 @@ pub struct Pending {
     pub xml: String,
 }
 
-/// `UPDATE outbox SET <set> WHERE id IN (ids)`, where `set` names its parameters $1, $2, …
-/// (bound from `params`).
-async fn mark(
+/// Runs `sql`, in which `{}` stands for a list of identificaties, for each chunk of `idents`
+/// (after the fixed `params`, bound first as $1, $2, …).
+async fn for_each_chunk(
     backend: Backend,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    set: &str,
+    sql: &str,
     params: &[String],
-    ids: &[i64],
+    idents: &[String],
 ) -> Result<()> {
-    for chunk in ids.chunks(500) {
+    for chunk in idents.chunks(500) {
         let mut ph = super::Ph::new(backend);
-        let mut set = set.to_string();
+        let mut text = sql.to_string();
         for i in 1..=params.len() {
-            set = set.replace(&format!("${i}"), &ph.next());
+            text = text.replace(&format!("${i}"), &ph.next());
         }
-        let sql = format!(
-            "UPDATE outbox SET {set} WHERE id IN ({})",
-            ph.list(chunk.len())
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+        let text = text.replace("{}", &ph.list(chunk.len()));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(false);
         for p in params {
             q = q.bind(p.clone());
         }
         for id in chunk {
-            q = q.bind(*id);
+            q = q.bind(id.clone());
         }
         q.execute(&mut **tx).await?;
     }
@@ -46,7 +43,8 @@ async fn mark(
 }
 
 impl Store {
-    /// Publishes pending answers (in id order, at most `limit`) through `publish`, which gets
+    /// Publishes pending answers (in the order of their identificatie, IW + the zero-padded
+    /// message id, so oldest first; at most `limit`) through `publish`, which gets
     /// the whole batch at once (so a broker transport can pipeline the publishes and then wait
     /// for all confirms) and says for each answer whether it was delivered (i.e. the broker
     /// confirmed it). Only those are marked published, in one statement. On PostgreSQL rows are
@@ -67,11 +65,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let sql = match self.backend {
             Backend::Postgres => {
-                "SELECT id, answer_kind, identificatie, ontvanger, xml FROM outbox WHERE published_at IS NULL \
-                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+                "WITH q AS (SELECT identificatie FROM outbox_queue ORDER BY identificatie LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                 SELECT o.id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
+                 JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
             }
             Backend::Sqlite => {
-                "SELECT id, answer_kind, identificatie, ontvanger, xml FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1"
+                "WITH q AS (SELECT identificatie FROM outbox_queue ORDER BY identificatie LIMIT $1) \
+                 SELECT o.id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
+                 JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
             }
         };
         let rows: Vec<(i64, String, String, String, String)> =
@@ -92,33 +93,44 @@ impl Store {
                 xml,
             })
             .collect();
+        let idents: Vec<String> = batch.iter().map(|p| p.identificatie.clone()).collect();
         let results = publish(batch).await;
         let mut sent = Vec::new();
         let mut failed = Vec::new();
-        for (i, id) in ids.iter().enumerate() {
+        for (i, (id, ident)) in ids.iter().zip(idents).enumerate() {
             match results.get(i) {
-                Some(Ok(())) => sent.push(*id),
+                Some(Ok(())) => sent.push(ident),
                 Some(Err(e)) => {
                     tracing::warn!(outbox_id = id, error = %e, "antwoord niet gepubliceerd; later opnieuw");
-                    failed.push(*id);
+                    failed.push(ident);
                 }
-                None => failed.push(*id),
+                None => failed.push(ident),
             }
         }
         let now = chrono::Utc::now().to_rfc3339();
-        // Confirmed: published through this channel; not confirmed: one attempt more.
-        mark(
+        // Confirmed: logged as published through this channel and off the queue; not
+        // confirmed: one attempt more.
+        for_each_chunk(
             self.backend,
             &mut tx,
-            "published_at = $1, channel = $2, attempts = attempts + 1",
+            "INSERT INTO outbox_published (identificatie, published_at, channel, attempts) \
+             SELECT identificatie, $1, $2, attempts + 1 FROM outbox_queue WHERE identificatie IN ({})",
             &[now, channel.to_string()],
             &sent,
         )
         .await?;
-        mark(
+        for_each_chunk(
             self.backend,
             &mut tx,
-            "attempts = attempts + 1",
+            "DELETE FROM outbox_queue WHERE identificatie IN ({})",
+            &[],
+            &sent,
+        )
+        .await?;
+        for_each_chunk(
+            self.backend,
+            &mut tx,
+            "UPDATE outbox_queue SET attempts = attempts + 1 WHERE identificatie IN ({})",
             &[],
             &failed,
         )
@@ -130,15 +142,18 @@ impl Store {
     /// The same message arrived again: send its answer again (same message id, so receivers
     /// that already have it can drop it).
     pub async fn requeue_answer(&self, message_id: i64) -> Result<bool> {
-        let r = sqlx::query("UPDATE outbox SET published_at = NULL WHERE message_id = $1 AND published_at IS NOT NULL")
-            .bind(message_id)
-            .execute(&self.pool)
-            .await?;
+        let r = sqlx::query(
+            "INSERT INTO outbox_queue (identificatie, attempts) SELECT o.identificatie, 0 FROM outbox o \
+             WHERE o.message_id = $1 AND NOT EXISTS (SELECT 1 FROM outbox_queue q WHERE q.identificatie = o.identificatie)",
+        )
+        .bind(message_id)
+        .execute(&self.pool)
+        .await?;
         Ok(r.rows_affected() > 0)
     }
 
     pub async fn outbox_pending(&self) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox_queue")
             .fetch_one(&self.pool)
             .await?;
         Ok(n)
