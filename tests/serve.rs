@@ -692,6 +692,18 @@ fn check_answers(label: &str, dir: &Path, answers: &[Answer]) {
     xsd_check(label, &files);
 }
 
+/// Seeds the synthetic toewijzingen (without starts) that the RabbitMQ tests' 305s refer to.
+async fn seed_synthetic_toewijzingen(db: &TestDb) {
+    let store = iwmo::store::Store::open(db.url())
+        .await
+        .expect("open store");
+    store
+        .seed_toewijzingen(200_000, 200_100, false)
+        .await
+        .expect("seed");
+    store.pool().close().await;
+}
+
 fn block<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
@@ -871,15 +883,7 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
     let label = db.backend;
     let t0 = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    {
-        let store = iwmo::store::Store::open(db.url())
-            .await
-            .expect("open store");
-        store
-            .seed_toewijzingen(200_000, 200_100, false)
-            .await
-            .expect("seed");
-    }
+    seed_synthetic_toewijzingen(db).await;
     let topo = Topology::new(url, label);
     let mut env = topo.env();
     // Small batches so that the kill is likely to hit work in progress.
@@ -1023,15 +1027,7 @@ async fn amqp_database_outage_returns_nothing_to_the_queue() {
     let db = TestDb::postgres(&pg);
     let label = "postgres-outage";
     let dir = tempfile::tempdir().unwrap();
-    {
-        let store = iwmo::store::Store::open(db.url())
-            .await
-            .expect("open store");
-        store
-            .seed_toewijzingen(200_000, 200_100, false)
-            .await
-            .expect("seed");
-    }
+    seed_synthetic_toewijzingen(&db).await;
     let topo = Topology::new(&url, label);
     let mut env = topo.env();
     env.push(("IWMO_DELIVERY_LIMIT".into(), "1".into()));
