@@ -243,6 +243,28 @@ async fn run_batch(
     (start.elapsed(), lat)
 }
 
+/// A queue for the bare loops: durable quorum (like the worker's inbound queue), or a classic
+/// queue removed with its last consumer.
+async fn declare_bare_queue(ch: &Channel, q: &str, quorum: bool) -> lapin::Result<lapin::Queue> {
+    let mut args = FieldTable::default();
+    if quorum {
+        args.insert(
+            "x-queue-type".into(),
+            lapin::types::AMQPValue::LongString("quorum".into()),
+        );
+    }
+    ch.queue_declare(
+        q.into(),
+        QueueDeclareOptions {
+            auto_delete: !quorum,
+            durable: quorum,
+            ..Default::default()
+        },
+        args,
+    )
+    .await
+}
+
 fn pct(v: &mut [Duration], p: f64) -> Duration {
     v.sort();
     v[((v.len() as f64 - 1.0) * p) as usize]
@@ -282,23 +304,8 @@ fn main() {
             std::process::id(),
             if quorum { "quorum" } else { "classic" }
         );
-        let mut args = FieldTable::default();
-        if quorum {
-            args.insert(
-                "x-queue-type".into(),
-                lapin::types::AMQPValue::LongString("quorum".into()),
-            );
-        }
-        rt.block_on(pub_ch.queue_declare(
-            q.as_str().into(),
-            QueueDeclareOptions {
-                auto_delete: !quorum,
-                durable: quorum,
-                ..Default::default()
-            },
-            args,
-        ))
-        .unwrap();
+        rt.block_on(declare_bare_queue(&pub_ch, &q, quorum))
+            .unwrap();
         let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
         let mut cons = rt
             .block_on(sub_ch.basic_consume(
@@ -351,20 +358,7 @@ fn main() {
     {
         let q = format!("bare.{}.echo", std::process::id());
         let reply = format!("bare.{}.reply", std::process::id());
-        let mut args = FieldTable::default();
-        args.insert(
-            "x-queue-type".into(),
-            lapin::types::AMQPValue::LongString("quorum".into()),
-        );
-        rt.block_on(pub_ch.queue_declare(
-            q.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            args,
-        ))
-        .unwrap();
+        rt.block_on(declare_bare_queue(&pub_ch, &q, true)).unwrap();
         rt.block_on(sub_ch.queue_declare(
             reply.as_str().into(),
             QueueDeclareOptions {
