@@ -274,6 +274,7 @@ async fn prepare(
                         outcome: "registered".into(),
                         error: None,
                         claimed: false,
+                        id: None,
                     },
                     decision: None,
                     effects: Effects::None,
@@ -575,13 +576,13 @@ async fn step_group(
     let mut commits = Vec::new();
     let mut pending = Vec::new();
     for ((v, claim), snapshot) in vs.iter().zip(claims).zip(snapshots) {
-        let reused = match claim {
+        let (reused, reserved) = match claim {
             Claim::Duplicate(mid) => {
                 steps.push(Some(Step::Duplicate(mid, v.base.clone())));
                 continue;
             }
-            Claim::Reused => true,
-            Claim::New => false,
+            Claim::Reused => (true, None),
+            Claim::New(id) => (false, id),
         };
         let input = Input {
             today,
@@ -589,7 +590,14 @@ async fn step_group(
             snapshot,
         };
         let decided = decide::decide(&v.msg, &input);
-        commits.push(commit_of(v, &decided, &input, reused, today, settings)?);
+        commits.push(commit_of(
+            v,
+            &decided,
+            &input,
+            (reused, reserved),
+            today,
+            settings,
+        )?);
         pending.push((steps.len(), decided));
         steps.push(None);
     }
@@ -632,7 +640,7 @@ fn commit_of(
     v: &Valid,
     decided: &Decided,
     input: &Input,
-    reused: bool,
+    (reused, reserved): (bool, Option<i64>),
     today: NaiveDate,
     settings: &Settings,
 ) -> Result<Commit, StoreError> {
@@ -682,6 +690,7 @@ fn commit_of(
             outcome: decided.outcome.to_string(),
             error: None,
             claimed: !reused,
+            id: reserved,
         },
         decision: Some(DecisionRecord {
             today,
@@ -750,7 +759,11 @@ async fn invalid_record(
                     tx.rollback().await?;
                     id
                 }
-                Claim::New | Claim::Reused => {
+                claim @ (Claim::New(_) | Claim::Reused) => {
+                    let reserved = match claim {
+                        Claim::New(id) => id,
+                        _ => None,
+                    };
                     let c = tx
                         .apply(Commit {
                             message: MessageRecord {
@@ -767,14 +780,17 @@ async fn invalid_record(
                                 outcome: "invalid".into(),
                                 error: Some(error),
                                 claimed: false,
+                                id: reserved,
                             },
                             decision: None,
                             effects: Effects::None,
                             delivered_via: None,
                         })
                         .await?;
-                    tx.set_claim(INVALID_SENDER, "ongeldig", sha, c.message_id)
-                        .await?;
+                    if reserved.is_none() {
+                        tx.set_claim(INVALID_SENDER, "ongeldig", sha, c.message_id)
+                            .await?;
+                    }
                     tx.commit().await?;
                     c.message_id
                 }

@@ -17,6 +17,7 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Exchange
 
 use super::{acks, Worker};
 use crate::config::Config;
+use crate::store::Pending;
 
 fn s(v: &str) -> ShortString {
     ShortString::from(v)
@@ -108,7 +109,7 @@ pub async fn declare_topology(ch: &Channel, c: &Config) -> lapin::Result<()> {
 pub async fn publish_answers(
     ch: &Channel,
     c: &Config,
-    batch: Vec<crate::store::Pending>,
+    batch: Vec<Pending>,
 ) -> Vec<Result<(), String>> {
     let mut confirms = Vec::with_capacity(batch.len());
     for p in &batch {
@@ -211,50 +212,15 @@ async fn session(
     w.consuming.store(true, Ordering::Relaxed);
     tracing::info!(queue = %c.inbound_queue, "verbonden met RabbitMQ; consumeren gestart");
 
-    // Outbox relay: publishes with confirms, marks as sent only after the confirm.
+    // Outbox relay: publishes with confirms, marks as sent only after the confirm. The answers
+    // this worker commits come straight from its handlers (not read back); a scan of the queue
+    // picks up the rest (answers whose publication failed or whose worker stopped first, and
+    // answers re-sent for duplicates), once they are a little older.
+    let (fresh_tx, fresh_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Pending>>();
     let relay_w = w.clone();
     let relay_ch = publish_ch.clone();
-    let (relay_stop_tx, mut relay_stop) = tokio::sync::watch::channel(false);
-    let relay = tokio::spawn(async move {
-        loop {
-            let cfg = relay_w.config.clone();
-            let ch = relay_ch.clone();
-            let r = relay_w
-                .store
-                .relay_outbox(500, "amqp", |batch| async move {
-                    publish_answers(&ch, &cfg, batch).await
-                })
-                .await;
-            let more = match r {
-                Ok((n, full)) => {
-                    relay_w
-                        .metrics
-                        .published
-                        .fetch_add(n as u64, Ordering::Relaxed);
-                    full
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox-relay mislukt");
-                    false
-                }
-            };
-            if more {
-                continue;
-            }
-            relay_w.housekeeping().await;
-            if *relay_stop.borrow() {
-                return;
-            }
-            tokio::select! {
-                _ = relay_stop.changed() => {}
-                _ = relay_w.relay_wake.notified() => {
-                    // Let the answers of transactions committing right now join this round.
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-            }
-        }
-    });
+    let (relay_stop_tx, relay_stop) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(run_relay(relay_w, relay_ch, fresh_rx, relay_stop));
 
     let permits = Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1)));
     // Deliveries of this channel taken and not yet settled (see serve::acks).
@@ -305,7 +271,8 @@ async fn session(
             .lock()
             .await
             .taken(batch.iter().map(|d| d.delivery_tag));
-        let (w2, stop2, ledger2) = (w.clone(), stop.clone(), ledger.clone());
+        let (w2, stop2, ledger2, fresh) =
+            (w.clone(), stop.clone(), ledger.clone(), fresh_tx.clone());
         inflight.spawn(async move {
             let _permit = permit;
             let mut items = Vec::with_capacity(batch.len());
@@ -314,7 +281,7 @@ async fn session(
                 items.push((format!("amqp:{}", d.delivery_tag), d.data));
                 ackers.push((d.delivery_tag, d.acker));
             }
-            let committed = settle(&w2, items, &stop2).await;
+            let (committed, answers) = settle(&w2, items, &stop2).await;
             let outcomes: Vec<(u64, bool)> =
                 ackers.iter().map(|(t, _)| *t).zip(committed).collect();
             // Committed (whatever the outcome): acknowledge. Nothing committed: back to the
@@ -341,6 +308,10 @@ async fn session(
                         .await;
                 }
             }
+            drop(ledger);
+            if !answers.is_empty() {
+                let _ = fresh.send(answers);
+            }
         });
         if let Some(e) = stream_error {
             break Err(e);
@@ -366,6 +337,112 @@ async fn session(
     result
 }
 
+/// The outbox relay of one connection (see `session`): answers handed over by the handlers are
+/// published at once; the queue is scanned when nothing new came in for a while, and at least
+/// every 250 ms; on stop, everything handed over is published and the queue scanned once more.
+async fn run_relay(
+    w: Arc<Worker>,
+    ch: Channel,
+    mut fresh: tokio::sync::mpsc::UnboundedReceiver<Vec<Pending>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    const SCAN_EVERY: Duration = Duration::from_millis(250);
+    let mut carry: Vec<Pending> = Vec::new();
+    let mut last_scan: Option<Instant> = None;
+    // Take everything waiting, however young: at the start (nothing of this worker is on its
+    // way yet), after a failed publication, and on stop.
+    let mut sweep = true;
+    loop {
+        while carry.len() < 500 {
+            match fresh.try_recv() {
+                Ok(v) => carry.extend(v),
+                Err(_) => break,
+            }
+        }
+        if !carry.is_empty() {
+            let (cfg, ch2) = (w.config.clone(), ch.clone());
+            let batch = std::mem::take(&mut carry);
+            match w
+                .store
+                .publish_fresh(batch, "amqp", |b| async move {
+                    publish_answers(&ch2, &cfg, b).await
+                })
+                .await
+            {
+                Ok((n, failed)) => {
+                    w.metrics.published.fetch_add(n as u64, Ordering::Relaxed);
+                    if failed > 0 {
+                        (last_scan, sweep) = (None, true);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "antwoorden publiceren mislukt; de relay probeert het later opnieuw");
+                    (last_scan, sweep) = (None, true);
+                }
+            }
+            if last_scan.is_some_and(|t| t.elapsed() < SCAN_EVERY) {
+                continue;
+            }
+        }
+        let stopping = *stop.borrow();
+        if stopping || last_scan.is_none_or(|t| t.elapsed() >= SCAN_EVERY) {
+            let min_age = if stopping || sweep {
+                Duration::ZERO
+            } else {
+                LEFTOVER_AGE
+            };
+            scan(&w, &ch, min_age).await;
+            (last_scan, sweep) = (Some(Instant::now()), false);
+            w.housekeeping().await;
+        }
+        if stopping {
+            if fresh.is_empty() {
+                return;
+            }
+            continue;
+        }
+        tokio::select! {
+            _ = stop.changed() => {}
+            v = fresh.recv() => {
+                if let Some(v) = v {
+                    carry.extend(v);
+                }
+            }
+            _ = tokio::time::sleep(SCAN_EVERY) => {}
+        }
+    }
+}
+
+/// How old an answer in the queue must be before the scan takes it: younger ones are still on
+/// their way from a handler to its relay.
+const LEFTOVER_AGE: Duration = Duration::from_secs(2);
+
+/// Publishes what waits in the outbox queue (written at least `min_age` ago), 500 at a time,
+/// until less than a full batch is left.
+async fn scan(w: &Arc<Worker>, ch: &Channel, min_age: Duration) {
+    loop {
+        let (cfg, ch2) = (w.config.clone(), ch.clone());
+        let r = w
+            .store
+            .relay_outbox(500, min_age, "amqp", |batch| async move {
+                publish_answers(&ch2, &cfg, batch).await
+            })
+            .await;
+        match r {
+            Ok((n, full)) => {
+                w.metrics.published.fetch_add(n as u64, Ordering::Relaxed);
+                if !full {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox-relay mislukt");
+                return;
+            }
+        }
+    }
+}
+
 /// Why a delivery was not committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
@@ -377,7 +454,10 @@ enum Failure {
 
 /// One attempt at a batch in one shared transaction where possible; after a panic, each message
 /// again on its own, so that only the one that cannot be handled fails.
-async fn attempt(w: &Arc<Worker>, items: Arc<Vec<(String, Vec<u8>)>>) -> Vec<Result<(), Failure>> {
+async fn attempt(
+    w: &Arc<Worker>,
+    items: Arc<Vec<(String, Vec<u8>)>>,
+) -> Vec<Result<Option<Pending>, Failure>> {
     let handled = tokio::spawn({
         let (w, items) = (w.clone(), items.clone());
         async move { w.handle_batch(&items).await }
@@ -386,7 +466,7 @@ async fn attempt(w: &Arc<Worker>, items: Arc<Vec<(String, Vec<u8>)>>) -> Vec<Res
     match handled {
         Ok(results) => results
             .into_iter()
-            .map(|r| r.map(|_| ()).map_err(|_| Failure::Store))
+            .map(|r| r.map(answer_of).map_err(|_| Failure::Store))
             .collect(),
         Err(e) => {
             tracing::error!(error = %e, "verwerking afgebroken; berichten elk apart opnieuw");
@@ -399,7 +479,7 @@ async fn attempt(w: &Arc<Worker>, items: Arc<Vec<(String, Vec<u8>)>>) -> Vec<Res
                 })
                 .await;
                 v.push(match one {
-                    Ok(r) => r.map(|_| ()).map_err(|_| Failure::Store),
+                    Ok(r) => r.map(answer_of).map_err(|_| Failure::Store),
                     Err(e) => {
                         w.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(error = %e, "bericht kan niet verwerkt worden; terug naar de queue (na de limiet naar de dead-letter-queue)");
@@ -412,8 +492,20 @@ async fn attempt(w: &Arc<Worker>, items: Arc<Vec<(String, Vec<u8>)>>) -> Vec<Res
     }
 }
 
+/// The answer a committed message left in the outbox, as the relay publishes it.
+fn answer_of(o: crate::pipeline::Outcome) -> Option<Pending> {
+    let (answer_kind, identificatie, xml) = o.answer_xml?;
+    Some(Pending {
+        message_id: o.message_id.unwrap_or_default(),
+        answer_kind,
+        identificatie,
+        ontvanger: o.afzender.unwrap_or_default(),
+        xml,
+    })
+}
+
 /// Runs a batch until each delivery is committed or known not to be committable; true at an index
-/// means: committed, acknowledge. While the database is unreachable the deliveries stay here and
+/// means: committed, acknowledge (the answers of those committed come along, for the relay). While the database is unreachable the deliveries stay here and
 /// are tried again once it answers, instead of going back to the queue: every return raises the
 /// broker's delivery count (RabbitMQ before 4.3 counts each one), and an outage must not
 /// dead-letter good messages. A store failure while the database answers is tried once more, then
@@ -422,9 +514,10 @@ async fn settle(
     w: &Arc<Worker>,
     items: Vec<(String, Vec<u8>)>,
     stop: &tokio::sync::watch::Receiver<bool>,
-) -> Vec<bool> {
+) -> (Vec<bool>, Vec<Pending>) {
     let items = Arc::new(items);
     let mut committed = vec![false; items.len()];
+    let mut answers = Vec::new();
     let mut todo: Vec<usize> = (0..items.len()).collect();
     let mut retried_while_up = false;
     loop {
@@ -437,17 +530,20 @@ async fn settle(
         let mut failed = Vec::new();
         for (&i, r) in todo.iter().zip(results) {
             match r {
-                Ok(()) => committed[i] = true,
+                Ok(answer) => {
+                    committed[i] = true;
+                    answers.extend(answer);
+                }
                 Err(Failure::Store) => failed.push(i),
                 Err(Failure::Panic) => {}
             }
         }
         if failed.is_empty() || *stop.borrow() {
-            return committed;
+            return (committed, answers);
         }
         if w.store.ping().await.is_ok() {
             if retried_while_up {
-                return committed;
+                return (committed, answers);
             }
             retried_while_up = true;
         } else {
@@ -458,7 +554,7 @@ async fn settle(
             );
             w.wait_for_db(stop).await;
             if *stop.borrow() {
-                return committed;
+                return (committed, answers);
             }
         }
         todo = failed;

@@ -35,7 +35,7 @@ async fn relay(w: &Worker) {
     let dir = w.config.outbox_dir.clone();
     let r = w
         .store
-        .relay_outbox(500, "file", |batch| {
+        .relay_outbox(500, std::time::Duration::ZERO, "file", |batch| {
             let res: Vec<Result<(), String>> = batch
                 .iter()
                 .map(|p| {

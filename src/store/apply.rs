@@ -33,6 +33,9 @@ pub struct MessageRecord {
     pub error: Option<String>,
     /// The inbox key was claimed in this transaction: point it at this message.
     pub claimed: bool,
+    /// The id reserved for this message when its inbox key was claimed (PostgreSQL; the key
+    /// already points at it). None: the database assigns one.
+    pub id: Option<i64>,
 }
 
 /// A finding with the class it is on.
@@ -176,6 +179,105 @@ pub(super) async fn insert_many<T>(
     Ok(())
 }
 
+const MESSAGE_COLS: &str =
+    "received_at, source, payload_sha256, raw, kind, afzender, ontvanger, identificatie, \
+                            dagtekening, outcome, error";
+
+/// Binds a message's columns (in the order of [`MESSAGE_COLS`]) to a query or query_as.
+macro_rules! bind_message {
+    ($q:expr, $m:expr, $received:expr) => {
+        $q.bind($received.to_string())
+            .bind($m.source.clone())
+            .bind($m.sha256.clone())
+            .bind($m.raw.clone())
+            .bind($m.kind.clone())
+            .bind($m.afzender.clone())
+            .bind($m.ontvanger.clone())
+            .bind($m.identificatie.clone())
+            .bind($m.dagtekening.clone())
+            .bind($m.outcome.clone())
+            .bind($m.error.clone())
+    };
+}
+
+/// PostgreSQL: every message is written under a known id (reserved with its inbox key, or taken
+/// from the sequence here for all others in one statement), so nothing is read back.
+async fn insert_messages_with_ids(
+    tx: &mut Transaction<'static, Any>,
+    commits: &[Commit],
+    received: &str,
+) -> Result<Vec<i64>> {
+    let missing = commits.iter().filter(|c| c.message.id.is_none()).count();
+    let mut fresh: Vec<i64> = if missing > 0 {
+        sqlx::query_scalar("SELECT nextval('messages_id_seq') FROM generate_series(1, $1)")
+            .bind(missing as i64)
+            .fetch_all(&mut **tx)
+            .await?
+    } else {
+        Vec::new()
+    };
+    if fresh.len() != missing {
+        return Err(super::StoreError::Corrupt(
+            "te weinig berichtnummers uitgegeven".into(),
+        ));
+    }
+    fresh.reverse();
+    let ids: Vec<i64> = commits
+        .iter()
+        .map(|c| c.message.id.or_else(|| fresh.pop()).unwrap_or_default())
+        .collect();
+    let rows: Vec<(i64, &MessageRecord)> = ids
+        .iter()
+        .zip(commits)
+        .map(|(id, c)| (*id, &c.message))
+        .collect();
+    insert_many(
+        super::Backend::Postgres,
+        tx,
+        &format!("messages (id, {MESSAGE_COLS})"),
+        12,
+        &rows,
+        |q, (id, m)| bind_message!(q.bind(*id), m, received),
+    )
+    .await?;
+    Ok(ids)
+}
+
+/// SQLite: ids are handed out in the order of the rows; RETURNING may list them in any order,
+/// so they are sorted and checked against the Identificatie of each row.
+async fn insert_messages_returning_ids(
+    tx: &mut Transaction<'static, Any>,
+    commits: &[Commit],
+    received: &str,
+) -> Result<Vec<i64>> {
+    let mut ids: Vec<i64> = Vec::with_capacity(commits.len());
+    for chunk in commits.chunks(CHUNK.min(30_000 / 11)) {
+        let sql = format!(
+            "INSERT INTO messages ({MESSAGE_COLS}) VALUES {} RETURNING id, identificatie",
+            values_clause(super::Backend::Sqlite, chunk.len(), 11)
+        );
+        let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql))
+            .persistent(chunk.len() <= 4);
+        for c in chunk {
+            q = bind_message!(q, c.message, received);
+        }
+        let mut got = q.fetch_all(&mut **tx).await?;
+        got.sort_by_key(|r| r.0);
+        if got.len() != chunk.len()
+            || got
+                .iter()
+                .zip(chunk)
+                .any(|((_, i), c)| *i != c.message.identificatie)
+        {
+            return Err(super::StoreError::Corrupt(
+                "berichtnummers komen niet overeen met de opgeslagen berichten".into(),
+            ));
+        }
+        ids.extend(got.into_iter().map(|r| r.0));
+    }
+    Ok(ids)
+}
+
 impl Store {
     /// Writes everything about one message in one transaction of its own.
     pub async fn commit(&self, c: Commit) -> Result<Committed> {
@@ -213,46 +315,12 @@ impl super::Tx {
         let backend = self.backend;
         let tx = &mut self.tx;
         let received = now();
-        // Message ids are handed out in the order of the rows; RETURNING may list them in any
-        // order, so they are sorted and checked against the Identificatie of each row.
-        let mut ids: Vec<i64> = Vec::with_capacity(commits.len());
-        for chunk in commits.chunks(CHUNK.min(30_000 / 11)) {
-            let sql = format!(
-                "INSERT INTO messages (received_at, source, payload_sha256, raw, kind, afzender, ontvanger, identificatie, \
-                 dagtekening, outcome, error) VALUES {} RETURNING id, identificatie",
-                values_clause(backend, chunk.len(), 11)
-            );
-            let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql))
-                .persistent(chunk.len() <= 4);
-            for c in chunk {
-                let m = &c.message;
-                q = q
-                    .bind(received.clone())
-                    .bind(m.source.clone())
-                    .bind(m.sha256.clone())
-                    .bind(m.raw.clone())
-                    .bind(m.kind.clone())
-                    .bind(m.afzender.clone())
-                    .bind(m.ontvanger.clone())
-                    .bind(m.identificatie.clone())
-                    .bind(m.dagtekening.clone())
-                    .bind(m.outcome.clone())
-                    .bind(m.error.clone());
+        let ids = match backend {
+            super::Backend::Postgres => insert_messages_with_ids(tx, &commits, &received).await?,
+            super::Backend::Sqlite => {
+                insert_messages_returning_ids(tx, &commits, &received).await?
             }
-            let mut got = q.fetch_all(&mut **tx).await?;
-            got.sort_by_key(|r| r.0);
-            if got.len() != chunk.len()
-                || got
-                    .iter()
-                    .zip(chunk)
-                    .any(|((_, i), c)| *i != c.message.identificatie)
-            {
-                return Err(super::StoreError::Corrupt(
-                    "berichtnummers komen niet overeen met de opgeslagen berichten".into(),
-                ));
-            }
-            ids.extend(got.into_iter().map(|r| r.0));
-        }
+        };
 
         // Each message waits to be sealed into the hash chain (see store::chain).
         insert_many(backend, tx, "unsealed (message_id)", 1, &ids, |q, id| {
@@ -260,14 +328,18 @@ impl super::Tx {
         })
         .await?;
 
-        // Inbox keys claimed in this transaction point at their message (matched on the key's
-        // primary key; the messages just written are not read back).
+        // Inbox keys claimed in this transaction without a reserved id (SQLite) point at their
+        // message (matched on the key's primary key; the messages just written are not read back).
         let claimed: Vec<(i64, &MessageRecord)> = ids
             .iter()
             .zip(&commits)
             .filter(|(_, c)| {
                 let m = &c.message;
-                m.claimed && m.afzender.is_some() && m.kind.is_some() && m.identificatie.is_some()
+                m.claimed
+                    && m.id.is_none()
+                    && m.afzender.is_some()
+                    && m.kind.is_some()
+                    && m.identificatie.is_some()
             })
             .map(|(id, c)| (*id, &c.message))
             .collect();

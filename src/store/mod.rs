@@ -66,7 +66,9 @@ pub struct InboxKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// First time this (Afzender, kind, Identificatie) is seen: registered in this transaction.
-    New,
+    /// On PostgreSQL the key already carries the id its message is to be stored under (taken
+    /// from the messages' sequence), so the key need not be updated once the message is written.
+    New(Option<i64>),
     /// The very same message (same bytes) was processed before, as message `id`.
     Duplicate(i64),
     /// The Identificatie was used before with other content (TR056 → 9056).
@@ -187,13 +189,19 @@ impl Tx {
                 "dezelfde inbox-sleutel twee keer in één groep".into(),
             ));
         }
+        // PostgreSQL hands out each new key's message id now; SQLite points the key at its
+        // message once that is written (see `Tx::apply_all`).
+        let reserve = match self.backend {
+            Backend::Postgres => "nextval('messages_id_seq')",
+            Backend::Sqlite => "0",
+        };
         for chunk in keys.chunks(CHUNK / 4) {
             let sql = format!(
                 "INSERT INTO inbox_keys (afzender, kind, identificatie, message_id, payload_sha256) VALUES {} \
-                 ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING afzender, kind, identificatie",
-                Ph::new(self.backend).rows_with(chunk.len(), &["", "", "", "0", ""])
+                 ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING afzender, kind, identificatie, message_id",
+                Ph::new(self.backend).rows_with(chunk.len(), &["", "", "", reserve, ""])
             );
-            let mut q = sqlx::query_as::<_, (String, String, String)>(AssertSqlSafe(sql))
+            let mut q = sqlx::query_as::<_, (String, String, String, i64)>(AssertSqlSafe(sql))
                 .persistent(chunk.len() <= 4);
             for k in chunk {
                 q = q
@@ -202,9 +210,9 @@ impl Tx {
                     .bind(k.identificatie.clone())
                     .bind(k.sha256.clone());
             }
-            for (a, k, i) in q.fetch_all(&mut *self.tx).await? {
+            for (a, k, i, id) in q.fetch_all(&mut *self.tx).await? {
                 if let Some(&n) = index.get(&(a.as_str(), k.as_str(), i.as_str())) {
-                    out[n] = Some(Claim::New);
+                    out[n] = Some(Claim::New((id > 0).then_some(id)));
                 }
             }
         }

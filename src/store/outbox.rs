@@ -5,7 +5,8 @@ use super::{Backend, Result, Store};
 /// An answer waiting to be published.
 #[derive(Debug, Clone)]
 pub struct Pending {
-    pub id: i64,
+    /// The message the answer is to.
+    pub message_id: i64,
     pub answer_kind: String,
     /// IdentificatieRetour / BerichtIdentificatie of the answer: the deterministic message id.
     pub identificatie: String,
@@ -50,11 +51,14 @@ impl Store {
     /// confirmed it). Only those are marked published, in one statement. On PostgreSQL rows are
     /// locked with SKIP LOCKED, so several relays never publish the same row at the same time; a
     /// crash after publishing and before marking republishes it with the same message id (at
-    /// least once, deduplicated by receivers on the id). Returns the number published and
-    /// whether the batch was full (more may be waiting).
+    /// least once, deduplicated by receivers on the id). Only answers written at least `min_age`
+    /// ago are taken (a worker publishes its own fresh answers itself, see
+    /// [`Store::publish_fresh`]). Returns the number published and whether the batch was full
+    /// (more may be waiting).
     pub async fn relay_outbox<F, Fut>(
         &self,
         limit: i64,
+        min_age: std::time::Duration,
         channel: &str,
         publish: F,
     ) -> Result<(usize, bool)>
@@ -63,70 +67,164 @@ impl Store {
         Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
     {
         let mut tx = self.pool.begin().await?;
+        // created_at is RFC 3339 in UTC, written by this program: text order is time order. The
+        // queue is short and walked in order; each answer's time is looked up on its key.
         let sql = match self.backend {
             Backend::Postgres => {
-                "WITH q AS (SELECT identificatie FROM outbox_queue ORDER BY identificatie LIMIT $1 FOR UPDATE SKIP LOCKED) \
-                 SELECT o.id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
+                "WITH q AS (SELECT q.identificatie FROM outbox_queue q \
+                 WHERE (SELECT o.created_at FROM outbox o WHERE o.identificatie = q.identificatie) <= $2 \
+                 ORDER BY q.identificatie LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                 SELECT o.message_id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
                  JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
             }
             Backend::Sqlite => {
-                "WITH q AS (SELECT identificatie FROM outbox_queue ORDER BY identificatie LIMIT $1) \
-                 SELECT o.id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
+                "WITH q AS (SELECT q.identificatie FROM outbox_queue q \
+                 WHERE (SELECT o.created_at FROM outbox o WHERE o.identificatie = q.identificatie) <= $2 \
+                 ORDER BY q.identificatie LIMIT $1) \
+                 SELECT o.message_id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
                  JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
             }
         };
-        let rows: Vec<(i64, String, String, String, String)> =
-            sqlx::query_as(sql).bind(limit).fetch_all(&mut *tx).await?;
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(min_age).unwrap_or(chrono::Duration::zero());
+        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(sql)
+            .bind(limit)
+            .bind(cutoff.to_rfc3339())
+            .fetch_all(&mut *tx)
+            .await?;
         if rows.is_empty() {
             tx.rollback().await?;
             return Ok((0, false));
         }
         let full = rows.len() as i64 >= limit;
-        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let batch: Vec<Pending> = rows
             .into_iter()
-            .map(|(id, answer_kind, identificatie, ontvanger, xml)| Pending {
-                id,
-                answer_kind,
-                identificatie,
-                ontvanger,
-                xml,
-            })
+            .map(
+                |(message_id, answer_kind, identificatie, ontvanger, xml)| Pending {
+                    message_id,
+                    answer_kind,
+                    identificatie,
+                    ontvanger,
+                    xml,
+                },
+            )
             .collect();
-        let idents: Vec<String> = batch.iter().map(|p| p.identificatie.clone()).collect();
+        let (sent, failed) = self.publish_locked(tx, batch, channel, publish).await?;
+        Ok((sent, full && failed == 0))
+    }
+
+    /// Publishes answers this worker has just committed, without reading them back: of
+    /// `fresh`, those still waiting in the queue are locked (SKIP LOCKED: a relay that is
+    /// publishing one already keeps it), published through `publish` and recorded as in
+    /// [`Store::relay_outbox`]. Returns the number published and the number that failed (those
+    /// stay in the queue for the relay's next round).
+    pub async fn publish_fresh<F, Fut>(
+        &self,
+        fresh: Vec<Pending>,
+        channel: &str,
+        publish: F,
+    ) -> Result<(usize, usize)>
+    where
+        F: FnOnce(Vec<Pending>) -> Fut,
+        Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
+    {
+        let mut tx = self.pool.begin().await?;
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let mut waiting = std::collections::HashSet::new();
+        for chunk in fresh.chunks(500) {
+            let sql = format!(
+                "SELECT identificatie FROM outbox_queue WHERE identificatie IN ({}){lock}",
+                super::Ph::new(self.backend).list(chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).persistent(false);
+            for p in chunk {
+                q = q.bind(p.identificatie.clone());
+            }
+            waiting.extend(q.fetch_all(&mut *tx).await?);
+        }
+        let batch: Vec<Pending> = fresh
+            .into_iter()
+            .filter(|p| waiting.contains(&p.identificatie))
+            .collect();
+        if batch.is_empty() {
+            tx.rollback().await?;
+            return Ok((0, 0));
+        }
+        self.publish_locked(tx, batch, channel, publish).await
+    }
+
+    /// Publishes a batch whose queue rows `tx` holds, records the outcome and commits.
+    /// Confirmed: logged as published through `channel` and off the queue; not confirmed: one
+    /// attempt more. The record may be lost in a crash (PostgreSQL commits it without waiting
+    /// for the disk): the answer is then published again, with the same message id.
+    async fn publish_locked<F, Fut>(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        batch: Vec<Pending>,
+        channel: &str,
+        publish: F,
+    ) -> Result<(usize, usize)>
+    where
+        F: FnOnce(Vec<Pending>) -> Fut,
+        Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
+    {
+        let ids: Vec<(i64, String)> = batch
+            .iter()
+            .map(|p| (p.message_id, p.identificatie.clone()))
+            .collect();
         let results = publish(batch).await;
         let mut sent = Vec::new();
         let mut failed = Vec::new();
-        for (i, (id, ident)) in ids.iter().zip(idents).enumerate() {
+        for (i, (message_id, ident)) in ids.into_iter().enumerate() {
             match results.get(i) {
                 Some(Ok(())) => sent.push(ident),
                 Some(Err(e)) => {
-                    tracing::warn!(outbox_id = id, error = %e, "antwoord niet gepubliceerd; later opnieuw");
+                    tracing::warn!(bericht_id = message_id, error = %e, "antwoord niet gepubliceerd; later opnieuw");
                     failed.push(ident);
                 }
                 None => failed.push(ident),
             }
         }
         let now = chrono::Utc::now().to_rfc3339();
-        // Confirmed: logged as published through this channel and off the queue; not
-        // confirmed: one attempt more.
-        for_each_chunk(
-            self.backend,
-            &mut tx,
-            "INSERT INTO outbox_published (identificatie, published_at, channel, attempts) \
-             SELECT identificatie, $1, $2, attempts + 1 FROM outbox_queue WHERE identificatie IN ({})",
-            &[now, channel.to_string()],
-            &sent,
-        )
-        .await?;
-        for_each_chunk(
-            self.backend,
-            &mut tx,
-            "DELETE FROM outbox_queue WHERE identificatie IN ({})",
-            &[],
-            &sent,
-        )
-        .await?;
+        match self.backend {
+            Backend::Postgres => {
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+                for_each_chunk(
+                    self.backend,
+                    &mut tx,
+                    "WITH d AS (DELETE FROM outbox_queue WHERE identificatie IN ({}) RETURNING identificatie, attempts) \
+                     INSERT INTO outbox_published (identificatie, published_at, channel, attempts) \
+                     SELECT identificatie, $1, $2, attempts + 1 FROM d",
+                    &[now, channel.to_string()],
+                    &sent,
+                )
+                .await?;
+            }
+            Backend::Sqlite => {
+                for_each_chunk(
+                    self.backend,
+                    &mut tx,
+                    "INSERT INTO outbox_published (identificatie, published_at, channel, attempts) \
+                     SELECT identificatie, $1, $2, attempts + 1 FROM outbox_queue WHERE identificatie IN ({})",
+                    &[now, channel.to_string()],
+                    &sent,
+                )
+                .await?;
+                for_each_chunk(
+                    self.backend,
+                    &mut tx,
+                    "DELETE FROM outbox_queue WHERE identificatie IN ({})",
+                    &[],
+                    &sent,
+                )
+                .await?;
+            }
+        }
         for_each_chunk(
             self.backend,
             &mut tx,
@@ -136,7 +234,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok((sent.len(), full && failed.is_empty()))
+        Ok((sent.len(), failed.len()))
     }
 
     /// The same message arrived again: send its answer again (same message id, so receivers
