@@ -234,21 +234,11 @@ pub fn run(cli: Cli) -> i32 {
     if let Command::Check { paths, format } = &cli.command {
         return run_check(paths, *format, cli.max_bytes);
     }
-    let threads: usize = std::env::var("IWMO_EXPERIMENT_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
-    let built = if threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
-    };
-    let rt = match built {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("iwmo: kan runtime niet starten: {e}");
