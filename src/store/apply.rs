@@ -363,7 +363,8 @@ impl super::Tx {
         // Decisions, with their answers (IdentificatieRetour from the message id: unique per
         // gemeente and message kind, at most 12 characters).
         let mut answers: Vec<Option<(String, String, String)>> = Vec::with_capacity(ids.len());
-        let mut decisions: Vec<(i64, DecisionRecord, String)> = Vec::new();
+        // (message id, decision, findings, index of its answer in `answers`)
+        let mut decisions: Vec<(i64, DecisionRecord, String, usize)> = Vec::new();
         let mut rest: Vec<(i64, Option<String>, Effects, Option<String>)> = Vec::new();
         for (c, &message_id) in commits.into_iter().zip(&ids) {
             let mut answer = None;
@@ -380,23 +381,24 @@ impl super::Tx {
                         .collect::<Vec<_>>(),
                 )
                 .unwrap_or_else(|_| "[]".into());
-                decisions.push((message_id, d, findings_json));
+                decisions.push((message_id, d, findings_json, answers.len()));
             }
             answers.push(answer);
             rest.push((message_id, c.message.afzender, c.effects, c.delivered_via));
         }
         let decided_at = now();
         let mut decision_ids: HashMap<i64, i64> = HashMap::new();
-        for chunk in decisions.chunks(CHUNK.min(30_000 / 11)) {
+        for chunk in decisions.chunks(CHUNK.min(30_000 / 10)) {
             let sql = format!(
                 "INSERT INTO decisions (message_id, decided_at, today, ruleset, outcome, codes, findings_json, snapshot_json, \
-                 answer_kind, answer_identificatie, answer_xml) VALUES {} RETURNING id, message_id",
-                values_clause(backend, chunk.len(), 11)
+                 answer_kind, answer_identificatie) VALUES {} RETURNING id, message_id",
+                values_clause(backend, chunk.len(), 10)
             );
             let mut q =
                 sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
-            for (message_id, d, findings_json) in chunk {
-                let a = answers[ids.iter().position(|i| i == message_id).unwrap_or(0)].as_ref();
+            // The answer itself is kept once, in the outbox (schemas/*/0005_answer_once.sql).
+            for (message_id, d, findings_json, answer) in chunk {
+                let a = answers[*answer].as_ref();
                 q = q
                     .bind(*message_id)
                     .bind(decided_at.clone())
@@ -407,8 +409,7 @@ impl super::Tx {
                     .bind(findings_json.clone())
                     .bind(d.snapshot_json.clone())
                     .bind(a.map(|a| a.0.clone()))
-                    .bind(a.map(|a| a.1.clone()))
-                    .bind(a.map(|a| a.2.clone()));
+                    .bind(a.map(|a| a.1.clone()));
             }
             for (id, mid) in q.fetch_all(&mut **tx).await? {
                 decision_ids.insert(mid, id);
@@ -416,7 +417,7 @@ impl super::Tx {
         }
         let lines: Vec<(i64, &Line)> = decisions
             .iter()
-            .filter_map(|(mid, d, _)| Some((*decision_ids.get(mid)?, d)))
+            .filter_map(|(mid, d, _, _)| Some((*decision_ids.get(mid)?, d)))
             .flat_map(|(did, d)| d.lines.iter().map(move |l| (did, l)))
             .collect();
         insert_many(

@@ -241,8 +241,9 @@ impl Store {
     /// that already have it can drop it).
     pub async fn requeue_answer(&self, message_id: i64) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT INTO outbox_queue (identificatie, attempts) SELECT o.identificatie, 0 FROM outbox o \
-             WHERE o.message_id = $1 AND NOT EXISTS (SELECT 1 FROM outbox_queue q WHERE q.identificatie = o.identificatie)",
+            "INSERT INTO outbox_queue (identificatie, attempts) SELECT d.answer_identificatie, 0 FROM decisions d \
+             WHERE d.message_id = $1 AND d.answer_identificatie IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM outbox_queue q WHERE q.identificatie = d.answer_identificatie)",
         )
         .bind(message_id)
         .execute(&self.pool)

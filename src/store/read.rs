@@ -95,8 +95,9 @@ impl Store {
 
     pub async fn decision(&self, message_id: i64) -> Result<Option<StoredDecision>> {
         let row = sqlx::query(
-            "SELECT message_id, outcome, codes, today, ruleset, findings_json, snapshot_json, answer_kind, \
-             answer_identificatie, answer_xml FROM decisions WHERE message_id = $1",
+            "SELECT d.message_id, d.outcome, d.codes, d.today, d.ruleset, d.findings_json, d.snapshot_json, \
+             d.answer_kind, d.answer_identificatie, COALESCE(o.xml, d.answer_xml) AS answer_xml FROM decisions d \
+             LEFT JOIN outbox o ON o.identificatie = d.answer_identificatie WHERE d.message_id = $1",
         )
         .bind(message_id)
         .fetch_optional(&self.pool)
