@@ -338,15 +338,17 @@ async fn session(
 }
 
 /// The outbox relay of one connection (see `session`): answers handed over by the handlers are
-/// published at once; the queue is scanned when nothing new came in for a while, and at least
-/// every 250 ms; on stop, everything handed over is published and the queue scanned once more.
+/// published at once; the queue is scanned for the rest every second (at once after a failed
+/// publication); on stop, everything handed over is published and the queue scanned once more.
+/// Housekeeping (sealing the chain, statistics) runs whenever the relay is idle.
 async fn run_relay(
     w: Arc<Worker>,
     ch: Channel,
     mut fresh: tokio::sync::mpsc::UnboundedReceiver<Vec<Pending>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    const SCAN_EVERY: Duration = Duration::from_millis(250);
+    const SCAN_EVERY: Duration = Duration::from_secs(1);
+    const IDLE: Duration = Duration::from_millis(250);
     let mut carry: Vec<Pending> = Vec::new();
     let mut last_scan: Option<Instant> = None;
     // Take everything waiting, however young: at the start (nothing of this worker is on its
@@ -393,8 +395,8 @@ async fn run_relay(
             };
             scan(&w, &ch, min_age).await;
             (last_scan, sweep) = (Some(Instant::now()), false);
-            w.housekeeping().await;
         }
+        w.housekeeping().await;
         if stopping {
             if fresh.is_empty() {
                 return;
@@ -408,7 +410,7 @@ async fn run_relay(
                     carry.extend(v);
                 }
             }
-            _ = tokio::time::sleep(SCAN_EVERY) => {}
+            _ = tokio::time::sleep(IDLE) => {}
         }
     }
 }
