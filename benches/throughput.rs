@@ -507,6 +507,26 @@ fn main() {
             drop(w);
             drop(store);
             rt.block_on(drop_pg(&pg, &db_name));
+            // Leave nothing behind on the broker: every quorum queue left over is a Raft group
+            // RabbitMQ keeps running (a few hundred of them made this broker unresponsive).
+            rt.block_on(async {
+                for q in ["inbound", "dead", "unrouted", "got"] {
+                    let _ = pub_ch
+                        .queue_delete(
+                            format!("{prefix}.{q}").as_str().into(),
+                            QueueDeleteOptions::default(),
+                        )
+                        .await;
+                }
+                for x in ["dlx", "answers", "unrouted"] {
+                    let _ = pub_ch
+                        .exchange_delete(
+                            format!("{prefix}.{x}").as_str().into(),
+                            ExchangeDeleteOptions::default(),
+                        )
+                        .await;
+                }
+            });
             if !all_lat.is_empty() {
                 report.push(format!(
                     "serve-{kind} {workers} worker(s): latency publish → answer p50 {:?}, p99 {:?} over {} messages",
