@@ -69,29 +69,25 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // created_at is RFC 3339 in UTC, written by this program: text order is time order. The
         // queue is short and walked in order; each answer's time is looked up on its key.
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "WITH q AS (SELECT q.identificatie FROM outbox_queue q \
-                 WHERE (SELECT o.created_at FROM outbox o WHERE o.identificatie = q.identificatie) <= $2 \
-                 ORDER BY q.identificatie LIMIT $1 FOR UPDATE SKIP LOCKED) \
-                 SELECT o.message_id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
-                 JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
-            }
-            Backend::Sqlite => {
-                "WITH q AS (SELECT q.identificatie FROM outbox_queue q \
-                 WHERE (SELECT o.created_at FROM outbox o WHERE o.identificatie = q.identificatie) <= $2 \
-                 ORDER BY q.identificatie LIMIT $1) \
-                 SELECT o.message_id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
-                 JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
-            }
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
         };
+        let sql = format!(
+            "WITH q AS (SELECT q.identificatie FROM outbox_queue q \
+             WHERE (SELECT o.created_at FROM outbox o WHERE o.identificatie = q.identificatie) <= $2 \
+             ORDER BY q.identificatie LIMIT $1{lock}) \
+             SELECT o.message_id, o.answer_kind, o.identificatie, o.ontvanger, o.xml FROM q \
+             JOIN outbox o ON o.identificatie = q.identificatie ORDER BY q.identificatie"
+        );
         let cutoff = chrono::Utc::now()
             - chrono::Duration::from_std(min_age).unwrap_or(chrono::Duration::zero());
-        let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(sql)
-            .bind(limit)
-            .bind(cutoff.to_rfc3339())
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows: Vec<(i64, String, String, String, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(limit)
+                .bind(cutoff.to_rfc3339())
+                .fetch_all(&mut *tx)
+                .await?;
         if rows.is_empty() {
             tx.rollback().await?;
             return Ok((0, false));
