@@ -10,7 +10,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AssertSqlSafe, Transaction};
 
 use super::rows::{self, ymd, START_COLS, STOP_COLS};
-use super::{values_clause, Ph, Result, Store, CHUNK};
+use super::{padded, shape, values_clause, Ph, Result, Store, CHUNK};
 use crate::domain::*;
 use crate::message::common::Product;
 use crate::rules::decision::{Hold, Signal};
@@ -163,18 +163,15 @@ pub(super) async fn insert_many<T>(
     items: &[T],
     bind_row: impl Fn(Q<'static>, &T) -> Q<'static>,
 ) -> Result<()> {
-    for chunk in items.chunks(CHUNK.min(30_000 / ncols.max(1))) {
-        let sql = format!(
-            "INSERT INTO {table_and_cols} VALUES {}",
-            values_clause(backend, chunk.len(), ncols)
-        );
-        // Statements for many rows are one-offs: not kept prepared (they would push the
-        // common ones out of the statement cache).
-        let mut q: Q<'static> = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
-        for it in chunk {
+    let exprs = vec![""; ncols];
+    for chunk in items.chunks(CHUNK.min(16_384 / ncols.max(1))) {
+        // Written for the chunk's shape (a few texts per table, kept prepared), padded.
+        let sql = super::insert_select(backend, table_and_cols, &exprs, shape(chunk.len()), "");
+        let mut q: Q<'static> = sqlx::query(AssertSqlSafe(sql));
+        for it in padded(chunk) {
             q = bind_row(q, it);
         }
-        q.execute(&mut **tx).await?;
+        q.bind(chunk.len() as i64).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -251,17 +248,19 @@ async fn insert_messages_returning_ids(
     received: &str,
 ) -> Result<Vec<i64>> {
     let mut ids: Vec<i64> = Vec::with_capacity(commits.len());
-    for chunk in commits.chunks(CHUNK.min(30_000 / 11)) {
-        let sql = format!(
-            "INSERT INTO messages ({MESSAGE_COLS}) VALUES {} RETURNING id, identificatie",
-            values_clause(super::Backend::Sqlite, chunk.len(), 11)
+    for chunk in commits.chunks(CHUNK) {
+        let sql = super::insert_select(
+            super::Backend::Sqlite,
+            &format!("messages ({MESSAGE_COLS})"),
+            &[""; 11],
+            shape(chunk.len()),
+            " RETURNING id, identificatie",
         );
-        let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql))
-            .persistent(chunk.len() <= 4);
-        for c in chunk {
+        let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql));
+        for c in padded(chunk) {
             q = bind_message!(q, c.message, received);
         }
-        let mut got = q.fetch_all(&mut **tx).await?;
+        let mut got = q.bind(chunk.len() as i64).fetch_all(&mut **tx).await?;
         got.sort_by_key(|r| r.0);
         if got.len() != chunk.len()
             || got
@@ -344,13 +343,14 @@ impl super::Tx {
             .map(|(id, c)| (*id, &c.message))
             .collect();
         for chunk in claimed.chunks(CHUNK / 4) {
+            // Padded with copies of the last row: the same key set to the same id again.
             let sql = format!(
                 "WITH v(id, afzender, kind, identificatie) AS (VALUES {}) \
                  UPDATE inbox_keys SET message_id = v.id FROM v WHERE inbox_keys.afzender = v.afzender AND inbox_keys.kind = v.kind AND inbox_keys.identificatie = v.identificatie",
-                values_clause(backend, chunk.len(), 4)
+                values_clause(backend, shape(chunk.len()), 4)
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
-            for (id, m) in chunk {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, m) in padded(chunk) {
                 q = q
                     .bind(*id)
                     .bind(m.afzender.clone())
@@ -388,16 +388,18 @@ impl super::Tx {
         }
         let decided_at = now();
         let mut decision_ids: HashMap<i64, i64> = HashMap::new();
-        for chunk in decisions.chunks(CHUNK.min(30_000 / 10)) {
-            let sql = format!(
-                "INSERT INTO decisions (message_id, decided_at, today, ruleset, outcome, codes, findings_json, snapshot_json, \
-                 answer_kind, answer_identificatie) VALUES {} RETURNING id, message_id",
-                values_clause(backend, chunk.len(), 10)
+        for chunk in decisions.chunks(CHUNK) {
+            let sql = super::insert_select(
+                backend,
+                "decisions (message_id, decided_at, today, ruleset, outcome, codes, findings_json, snapshot_json, \
+                 answer_kind, answer_identificatie)",
+                &[""; 10],
+                shape(chunk.len()),
+                " RETURNING id, message_id",
             );
-            let mut q =
-                sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
+            let mut q = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql));
             // The answer itself is kept once, in the outbox (schemas/*/0005_answer_once.sql).
-            for (message_id, d, findings_json, answer) in chunk {
+            for (message_id, d, findings_json, answer) in padded(chunk) {
                 let a = answers[*answer].as_ref();
                 q = q
                     .bind(*message_id)
@@ -411,7 +413,7 @@ impl super::Tx {
                     .bind(a.map(|a| a.0.clone()))
                     .bind(a.map(|a| a.1.clone()));
             }
-            for (id, mid) in q.fetch_all(&mut **tx).await? {
+            for (id, mid) in q.bind(chunk.len() as i64).fetch_all(&mut **tx).await? {
                 decision_ids.insert(mid, id);
             }
         }
@@ -866,11 +868,10 @@ impl Store {
             let sql = format!(
                 "SELECT DISTINCT gemeente, bsn FROM prestaties WHERE approved = 1 AND debet_credit = 'D' \
                  AND gecrediteerd_door IS NULL AND (gemeente, bsn) IN (VALUES {})",
-                Ph::new(backend).rows(chunk.len(), 2)
+                Ph::new(backend).rows(shape(chunk.len()), 2)
             );
-            let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql))
-                .persistent(chunk.len() <= 4);
-            for (_, g, b) in chunk {
+            let mut q = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
+            for (_, g, b) in padded(chunk) {
                 q = q.bind(g.to_string()).bind(b.expose().to_string());
             }
             with_lines.extend(q.fetch_all(&mut **tx).await?);

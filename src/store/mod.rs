@@ -196,21 +196,23 @@ impl Tx {
             Backend::Sqlite => "0",
         };
         for chunk in keys.chunks(CHUNK / 4) {
-            let sql = format!(
-                "INSERT INTO inbox_keys (afzender, kind, identificatie, message_id, payload_sha256) VALUES {} \
-                 ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING afzender, kind, identificatie, message_id",
-                Ph::new(self.backend).rows_with(chunk.len(), &["", "", "", reserve, ""])
+            // Padding rows are cut off by their row number before `reserve` is evaluated.
+            let sql = insert_select(
+                self.backend,
+                "inbox_keys (afzender, kind, identificatie, message_id, payload_sha256)",
+                &["", "", "", reserve, ""],
+                shape(chunk.len()),
+                " ON CONFLICT (afzender, kind, identificatie) DO NOTHING RETURNING afzender, kind, identificatie, message_id",
             );
-            let mut q = sqlx::query_as::<_, (String, String, String, i64)>(AssertSqlSafe(sql))
-                .persistent(chunk.len() <= 4);
-            for k in chunk {
+            let mut q = sqlx::query_as::<_, (String, String, String, i64)>(AssertSqlSafe(sql));
+            for k in padded(chunk) {
                 q = q
                     .bind(k.afzender.clone())
                     .bind(k.kind.clone())
                     .bind(k.identificatie.clone())
                     .bind(k.sha256.clone());
             }
-            for (a, k, i, id) in q.fetch_all(&mut *self.tx).await? {
+            for (a, k, i, id) in q.bind(chunk.len() as i64).fetch_all(&mut *self.tx).await? {
                 if let Some(&n) = index.get(&(a.as_str(), k.as_str(), i.as_str())) {
                     out[n] = Some(Claim::New((id > 0).then_some(id)));
                 }
@@ -227,12 +229,11 @@ impl Tx {
             let sql = format!(
                 "SELECT afzender, kind, identificatie, message_id, payload_sha256 FROM inbox_keys \
                  WHERE (afzender, kind, identificatie) IN (VALUES {})",
-                ph.rows(chunk.len(), 3)
+                ph.rows(shape(chunk.len()), 3)
             );
             let mut q =
-                sqlx::query_as::<_, (String, String, String, i64, String)>(AssertSqlSafe(sql))
-                    .persistent(chunk.len() <= 4);
-            for k in chunk {
+                sqlx::query_as::<_, (String, String, String, i64, String)>(AssertSqlSafe(sql));
+            for k in padded(chunk) {
                 q = q
                     .bind(k.afzender.clone())
                     .bind(k.kind.clone())
@@ -336,7 +337,7 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(8)
-                    .connect(url)
+                    .connect(&with_statement_cache(url))
                     .await?
             }
         };
@@ -423,29 +424,6 @@ impl Ph {
         }
         s
     }
-    /// Like `rows`, with fixed SQL in the columns where `cols` holds text (placeholders where
-    /// it holds "").
-    pub(crate) fn rows_with(&mut self, rows: usize, cols: &[&str]) -> String {
-        let mut s = String::with_capacity(rows * (cols.len() * 6 + 3));
-        for r in 0..rows {
-            if r > 0 {
-                s.push(',');
-            }
-            s.push('(');
-            for (i, c) in cols.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                if c.is_empty() {
-                    self.push(&mut s);
-                } else {
-                    s.push_str(c);
-                }
-            }
-            s.push(')');
-        }
-        s
-    }
     /// `(p,…),(p,…)` for a multi-row insert of `rows` rows of `cols` columns.
     pub(crate) fn rows(&mut self, rows: usize, cols: usize) -> String {
         let mut s = String::with_capacity(rows * (cols * 6 + 3));
@@ -471,9 +449,88 @@ pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> Strin
     Ph::new(backend).rows(rows, cols)
 }
 
+/// Statements kept prepared per PostgreSQL connection (sqlx keeps 100 unless the URL says
+/// otherwise): every batch statement in its [`shape`]s, about 200 texts, with room to spare.
+const STATEMENT_CACHE: usize = 512;
+
+/// The PostgreSQL URL with a statement cache of [`STATEMENT_CACHE`], unless it sets one itself.
+fn with_statement_cache(url: &str) -> String {
+    if url.contains("statement-cache-capacity=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}statement-cache-capacity={STATEMENT_CACHE}")
+}
+
 /// Chunk size for IN lists and multi-row inserts (stays far below the parameter limits of
-/// SQLite and PostgreSQL).
-pub(crate) const CHUNK: usize = 500;
+/// SQLite and PostgreSQL). A power of two, as are its quarters and halves used elsewhere, so a
+/// full chunk is a [`shape`] of its own.
+pub(crate) const CHUNK: usize = 512;
+
+/// The row count a statement over `n` rows (or an IN list of `n` values) is written for: the
+/// next power of two, the rest padded (see [`padded`], [`insert_select`]). Each statement then
+/// has about ten texts, which stay in the connection's statement cache: parsed and planned once
+/// per connection instead of once per batch, and run in one round trip instead of two (a
+/// statement that is not kept is prepared in a round trip of its own).
+pub(crate) fn shape(n: usize) -> usize {
+    n.max(1).next_power_of_two()
+}
+
+/// `items`, then copies of the last item up to [`shape`]`(items.len())` (none when empty). In
+/// an IN list a repeated value changes nothing; in an [`insert_select`] the copies are cut off
+/// by the row number.
+pub(crate) fn padded<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    let extra = shape(items.len()) - items.len();
+    items
+        .iter()
+        .chain(items.last().into_iter().cycle().take(extra))
+}
+
+/// `INSERT INTO {target} SELECT … FROM (VALUES (1,p,…),(2,p,…),…) AS v WHERE column1 <= p{suffix}`
+/// for `rows` rows (a [`shape`]). `exprs` is the select list: "" takes the row's next bound
+/// value, anything else is SQL of its own (e.g. `nextval(…)`). Bind the values of the rows
+/// padded to `rows` (see [`padded`]), then the number of real rows: copies beyond it are not
+/// inserted (the row number is in the text, so this does not depend on the order of VALUES).
+pub(crate) fn insert_select(
+    backend: Backend,
+    target: &str,
+    exprs: &[&str],
+    rows: usize,
+    suffix: &str,
+) -> String {
+    use std::fmt::Write;
+    let bound = exprs.iter().filter(|e| e.is_empty()).count();
+    let mut col = 1;
+    let select: Vec<String> = exprs
+        .iter()
+        .map(|e| {
+            if e.is_empty() {
+                col += 1;
+                format!("column{col}")
+            } else {
+                e.to_string()
+            }
+        })
+        .collect();
+    let mut ph = Ph::new(backend);
+    let mut values = String::with_capacity(rows * (bound * 6 + 8));
+    for r in 1..=rows {
+        if r > 1 {
+            values.push(',');
+        }
+        let _ = write!(values, "({r}");
+        for _ in 0..bound {
+            values.push(',');
+            ph.push(&mut values);
+        }
+        values.push(')');
+    }
+    let real = ph.next();
+    format!(
+        "INSERT INTO {target} SELECT {} FROM (VALUES {values}) AS v WHERE column1 <= {real}{suffix}",
+        select.join(", ")
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -502,11 +559,52 @@ mod tests {
         assert_eq!(ph.next(), "$1");
         assert_eq!(ph.list(3), "$2,$3,$4");
         assert_eq!(ph.rows(2, 2), "($5,$6),($7,$8)");
-        assert_eq!(ph.rows_with(2, &["", "0", ""]), "($9,0,$10),($11,0,$12)");
         assert_eq!(ph.list(0), "");
-        let mut ph = Ph::new(Backend::Sqlite);
-        assert_eq!(ph.rows_with(1, &["", "NULL"]), "(?,NULL)");
         assert_eq!(values_clause(Backend::Sqlite, 2, 3), "(?,?,?),(?,?,?)");
+    }
+
+    #[test]
+    fn postgres_connections_keep_every_shape_prepared() {
+        assert_eq!(
+            with_statement_cache("postgres://db/x"),
+            "postgres://db/x?statement-cache-capacity=512"
+        );
+        assert_eq!(
+            with_statement_cache("postgres://db/x?sslmode=require"),
+            "postgres://db/x?sslmode=require&statement-cache-capacity=512"
+        );
+        assert_eq!(
+            with_statement_cache("postgres://db/x?statement-cache-capacity=9"),
+            "postgres://db/x?statement-cache-capacity=9"
+        );
+    }
+
+    #[test]
+    fn batches_travel_in_a_few_shapes() {
+        let shapes: std::collections::BTreeSet<usize> = (1..=CHUNK).map(shape).collect();
+        assert_eq!(shapes.len(), 10, "1, 2, 4, … 512");
+        assert!((1..=CHUNK).all(|n| shape(n) >= n && shape(n) < 2 * n.max(1)));
+        assert_eq!(shape(0), 1);
+        let v = [1, 2, 3, 4, 5];
+        assert_eq!(
+            padded(&v).copied().collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 5, 5, 5]
+        );
+        assert_eq!(padded(&v[..4]).count(), 4);
+        assert_eq!(padded::<i32>(&[]).count(), 0);
+    }
+
+    #[test]
+    fn insert_select_numbers_its_rows_and_binds_the_count_last() {
+        assert_eq!(
+            insert_select(Backend::Postgres, "t (a, b, c)", &["", "nextval('s')", ""], 2, " RETURNING a"),
+            "INSERT INTO t (a, b, c) SELECT column2, nextval('s'), column3 FROM (VALUES (1,$1,$2),(2,$3,$4)) AS v \
+             WHERE column1 <= $5 RETURNING a"
+        );
+        assert_eq!(
+            insert_select(Backend::Sqlite, "t (a)", &[""], 1, ""),
+            "INSERT INTO t (a) SELECT column2 FROM (VALUES (1,?)) AS v WHERE column1 <= ?"
+        );
     }
 
     #[test]

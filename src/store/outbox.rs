@@ -24,18 +24,18 @@ async fn for_each_chunk(
     params: &[String],
     idents: &[String],
 ) -> Result<()> {
-    for chunk in idents.chunks(500) {
+    for chunk in idents.chunks(super::CHUNK) {
         let mut ph = super::Ph::new(backend);
         let mut text = sql.to_string();
         for i in 1..=params.len() {
             text = text.replace(&format!("${i}"), &ph.next());
         }
-        let text = text.replace("{}", &ph.list(chunk.len()));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(text)).persistent(false);
+        let text = text.replace("{}", &ph.list(super::shape(chunk.len())));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
         for p in params {
             q = q.bind(p.clone());
         }
-        for id in chunk {
+        for id in super::padded(chunk) {
             q = q.bind(id.clone());
         }
         q.execute(&mut **tx).await?;
@@ -130,13 +130,13 @@ impl Store {
             Backend::Sqlite => "",
         };
         let mut waiting = std::collections::HashSet::new();
-        for chunk in fresh.chunks(500) {
+        for chunk in fresh.chunks(super::CHUNK) {
             let sql = format!(
                 "SELECT identificatie FROM outbox_queue WHERE identificatie IN ({}){lock}",
-                super::Ph::new(self.backend).list(chunk.len())
+                super::Ph::new(self.backend).list(super::shape(chunk.len()))
             );
-            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql)).persistent(false);
-            for p in chunk {
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for p in super::padded(chunk) {
                 q = q.bind(p.identificatie.clone());
             }
             waiting.extend(q.fetch_all(&mut *tx).await?);

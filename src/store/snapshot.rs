@@ -10,7 +10,7 @@ use super::rows::{self, PRESTATIE_COLS, START_COLS, TOEWIJZING_COLS};
 /// Stop columns in the order of START_COLS plus reden and einddatum (for the UNION with starts).
 const STOP_COLS_ORDERED: &str =
     "id, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active, reden_beeindiging, einddatum";
-use super::{Ph, Result, Tx, CHUNK};
+use super::{padded, shape, Ph, Result, Tx, CHUNK};
 use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
 use crate::message::Wmo323;
 use crate::rules::state::*;
@@ -48,12 +48,12 @@ impl Tx {
             for i in 1..=fixed.len() {
                 prefix = prefix.replace(&format!("\u{1}{i}"), &ph.next());
             }
-            let sql = format!("{prefix} IN ({}) {suffix}", ph.list(chunk.len()));
-            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
+            let sql = format!("{prefix} IN ({}) {suffix}", ph.list(shape(chunk.len())));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for f in fixed {
                 q = q.bind(f.clone());
             }
-            for v in chunk {
+            for v in padded(chunk) {
                 q = if int_values {
                     q.bind(v.parse::<i64>().unwrap_or(-1))
                 } else {
@@ -93,21 +93,17 @@ impl Tx {
         let mut stops = Vec::new();
         for chunk in bsns.chunks(CHUNK) {
             let mut ph = Ph::new(self.backend);
-            let (g1, l1, g2, l2) = (
-                ph.next(),
-                ph.list(chunk.len()),
-                ph.next(),
-                ph.list(chunk.len()),
-            );
+            let n = shape(chunk.len());
+            let (g1, l1, g2, l2) = (ph.next(), ph.list(n), ph.next(), ph.list(n));
             let sql = format!(
                 "SELECT 'start' AS soort, {START_COLS}, NULL AS reden_beeindiging, NULL AS einddatum FROM starts \
                  WHERE gemeente = {g1} AND bsn IN ({l1}) UNION ALL \
                  SELECT 'stop' AS soort, {STOP_COLS_ORDERED} FROM stops WHERE gemeente = {g2} AND bsn IN ({l2})"
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() <= 4);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for _ in 0..2 {
                 q = q.bind(gemeente.to_string());
-                for b in chunk {
+                for b in padded(chunk) {
                     q = q.bind(b.clone());
                 }
             }
