@@ -210,7 +210,7 @@ async fn session(
         .map_err(|e| e.to_string())?;
     w.broker_ok.store(true, Ordering::Relaxed);
     w.consuming.store(true, Ordering::Relaxed);
-    tracing::info!(queue = %c.inbound_queue, "verbonden met RabbitMQ; consumeren gestart");
+    tracing::info!(queue = %c.inbound_queue, handlers = c.handlers(), "verbonden met RabbitMQ; consumeren gestart");
 
     // Outbox relay: publishes with confirms, marks as sent only after the confirm. The answers
     // this worker commits come straight from its handlers (not read back); a scan of the queue
@@ -222,7 +222,7 @@ async fn session(
     let (relay_stop_tx, relay_stop) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(run_relay(relay_w, relay_ch, fresh_rx, relay_stop));
 
-    let permits = Arc::new(tokio::sync::Semaphore::new(c.concurrency.max(1)));
+    let permits = Arc::new(tokio::sync::Semaphore::new(c.handlers()));
     // Deliveries of this channel taken and not yet settled (see serve::acks).
     let ledger = Arc::new(tokio::sync::Mutex::new(acks::Ledger::default()));
     let mut inflight = tokio::task::JoinSet::new();

@@ -15,6 +15,18 @@ use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
 use crate::message::Wmo323;
 use crate::rules::state::*;
 
+/// How an IN-list select is planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Lookups on a key or the client index, whose plan is the same for any values: padded to a
+    /// [`shape`] and kept prepared (PostgreSQL then plans it once, for all values).
+    Kept,
+    /// Reads of earlier Prestaties (ranges over periods, sums), whose best plan depends on the
+    /// values and on how many lines are stored: written for exactly these values and planned
+    /// for them every time (one 323 of many lines pays this once).
+    EachTime,
+}
+
 impl Tx {
     /// Runs `SELECT … WHERE <fixed> AND <col> IN (…)` over `values` in chunks.
     async fn select_in(
@@ -23,8 +35,9 @@ impl Tx {
         fixed: &[String],
         values: &[String],
         int_values: bool,
+        plan: Plan,
     ) -> Result<Vec<AnyRow>> {
-        self.select_in_then(sql_prefix, "", fixed, values, int_values)
+        self.select_in_then(sql_prefix, "", fixed, values, int_values, plan)
             .await
     }
 
@@ -36,6 +49,7 @@ impl Tx {
         fixed: &[String],
         values: &[String],
         int_values: bool,
+        plan: Plan,
     ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(CHUNK) {
@@ -48,12 +62,16 @@ impl Tx {
             for i in 1..=fixed.len() {
                 prefix = prefix.replace(&format!("\u{1}{i}"), &ph.next());
             }
-            let sql = format!("{prefix} IN ({}) {suffix}", ph.list(shape(chunk.len())));
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let (n, kept) = match plan {
+                Plan::Kept => (shape(chunk.len()), true),
+                Plan::EachTime => (chunk.len(), false),
+            };
+            let sql = format!("{prefix} IN ({}) {suffix}", ph.list(n));
+            let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(kept);
             for f in fixed {
                 q = q.bind(f.clone());
             }
-            for v in padded(chunk) {
+            for v in padded(chunk).take(n) {
                 q = if int_values {
                     q.bind(v.parse::<i64>().unwrap_or(-1))
                 } else {
@@ -78,6 +96,7 @@ impl Tx {
                 &[gemeente.to_string()],
                 &values,
                 true,
+                Plan::Kept,
             )
             .await?;
         rows.iter().map(rows::toewijzing).collect()
@@ -240,6 +259,7 @@ impl Tx {
                 &[aanbieder.to_string()],
                 &refs,
                 false,
+                Plan::EachTime,
             )
             .await?
         {
@@ -275,6 +295,7 @@ impl Tx {
                 &[gemeente.to_string(), min_begin.clone(), max_end.clone()],
                 &nrs,
                 true,
+                Plan::EachTime,
             )
             .await?
         {
@@ -291,6 +312,7 @@ impl Tx {
                 &[gemeente.to_string(), min_begin, max_end],
                 &bsns,
                 false,
+                Plan::EachTime,
             )
             .await?
         {
@@ -308,6 +330,7 @@ impl Tx {
                 &[gemeente.to_string(), aanbieder.to_string()],
                 &nrs,
                 true,
+                Plan::EachTime,
             )
             .await?
         {
