@@ -838,6 +838,29 @@ async fn duplicate(
 }
 
 /// What an approved decision changes in the stored state.
+/// What an approved 305 or 307 changes: a product with StatusAanlevering 1 is a new class; any
+/// other status deletes the client's active stored classes that it repeats. Returns (new, ids
+/// of the deleted).
+fn class_changes<'r, P, R: 'r>(
+    producten: &[P],
+    status: impl Fn(&P) -> &str,
+    new: impl Fn(&P) -> NewClass,
+    stored: impl Iterator<Item = &'r R> + Clone,
+    repeats: impl Fn(&R, &P) -> bool,
+    id: impl Fn(&R) -> i64,
+) -> (Vec<NewClass>, Vec<i64>) {
+    let mut added = Vec::new();
+    let mut deleted = Vec::new();
+    for p in producten {
+        if status(p) == "1" {
+            added.push(new(p));
+        } else {
+            deleted.extend(stored.clone().filter(|r| repeats(r, p)).map(&id));
+        }
+    }
+    (added, deleted)
+}
+
 fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, StoreError> {
     Ok(match msg {
         Message::Wmo301(m) if d.outcome == "registered" => {
@@ -871,32 +894,26 @@ fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, Stor
             let Snapshot::StartStop(s) = &input.snapshot else {
                 return Ok(Effects::None);
             };
-            let mut new_starts = Vec::new();
-            let mut deleted_starts = Vec::new();
-            for p in &m.client.producten {
-                match p.status_aanlevering.code() {
-                    "1" => new_starts.push(NewClass {
-                        toewijzing_nummer: p.toewijzing_nummer,
-                        product: p.product.clone(),
-                        begindatum: p.begindatum,
-                        reden_beeindiging: None,
-                        einddatum: None,
-                    }),
-                    _ => deleted_starts.extend(
-                        s.starts
-                            .iter()
-                            .filter(|r| {
-                                r.active
-                                    && r.aanbieder == m.header.afzender
-                                    && r.bsn == m.client.bsn
-                                    && r.toewijzing_nummer == p.toewijzing_nummer
-                                    && r.product == p.product
-                                    && r.begindatum == p.begindatum
-                            })
-                            .map(|r| r.id),
-                    ),
-                }
-            }
+            let (new_starts, deleted_starts) = class_changes(
+                &m.client.producten,
+                |p| p.status_aanlevering.code(),
+                |p| NewClass {
+                    toewijzing_nummer: p.toewijzing_nummer,
+                    product: p.product.clone(),
+                    begindatum: p.begindatum,
+                    reden_beeindiging: None,
+                    einddatum: None,
+                },
+                s.starts.iter().filter(|r| {
+                    r.active && r.aanbieder == m.header.afzender && r.bsn == m.client.bsn
+                }),
+                |r, p| {
+                    r.toewijzing_nummer == p.toewijzing_nummer
+                        && r.product == p.product
+                        && r.begindatum == p.begindatum
+                },
+                |r| r.id,
+            );
             Effects::StartStop {
                 gemeente: m.header.ontvanger,
                 aanbieder: m.header.afzender,
@@ -911,34 +928,28 @@ fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, Stor
             let Snapshot::StartStop(s) = &input.snapshot else {
                 return Ok(Effects::None);
             };
-            let mut new_stops = Vec::new();
-            let mut deleted_stops = Vec::new();
-            for p in &m.client.producten {
-                match p.status_aanlevering.code() {
-                    "1" => new_stops.push(NewClass {
-                        toewijzing_nummer: p.toewijzing_nummer,
-                        product: p.product.clone(),
-                        begindatum: p.begindatum,
-                        reden_beeindiging: Some(p.reden_beeindiging),
-                        einddatum: Some(p.einddatum),
-                    }),
-                    _ => deleted_stops.extend(
-                        s.stops
-                            .iter()
-                            .filter(|r| {
-                                r.active
-                                    && r.aanbieder == m.header.afzender
-                                    && r.bsn == m.client.bsn
-                                    && r.toewijzing_nummer == p.toewijzing_nummer
-                                    && r.product == p.product
-                                    && r.begindatum == p.begindatum
-                                    && r.reden_beeindiging == p.reden_beeindiging
-                                    && r.einddatum == p.einddatum
-                            })
-                            .map(|r| r.id),
-                    ),
-                }
-            }
+            let (new_stops, deleted_stops) = class_changes(
+                &m.client.producten,
+                |p| p.status_aanlevering.code(),
+                |p| NewClass {
+                    toewijzing_nummer: p.toewijzing_nummer,
+                    product: p.product.clone(),
+                    begindatum: p.begindatum,
+                    reden_beeindiging: Some(p.reden_beeindiging),
+                    einddatum: Some(p.einddatum),
+                },
+                s.stops.iter().filter(|r| {
+                    r.active && r.aanbieder == m.header.afzender && r.bsn == m.client.bsn
+                }),
+                |r, p| {
+                    r.toewijzing_nummer == p.toewijzing_nummer
+                        && r.product == p.product
+                        && r.begindatum == p.begindatum
+                        && r.reden_beeindiging == p.reden_beeindiging
+                        && r.einddatum == p.einddatum
+                },
+                |r| r.id,
+            );
             Effects::StartStop {
                 gemeente: m.header.ontvanger,
                 aanbieder: m.header.afzender,

@@ -99,26 +99,23 @@ pub fn start(r: &AnyRow) -> Result<StartRow> {
     })
 }
 
+/// A stop row: the columns of a start plus reason and end date.
 pub fn stop(r: &AnyRow) -> Result<StopRow> {
+    let s = start(r)?;
     Ok(StopRow {
-        id: get_i64(r, "id")?,
-        aanbieder: parse("aanbieder", &get_str(r, "aanbieder")?, AgbCode::parse)?,
-        bsn: parse("bsn", &get_str(r, "bsn")?, Bsn::parse)?,
-        toewijzing_nummer: get_opt_i64(r, "toewijzing_nummer")?
-            .map(nummer)
-            .transpose()?,
-        product: product(
-            get_opt_str(r, "product_categorie")?,
-            get_opt_str(r, "product_code")?,
-        )?,
-        begindatum: date(&get_str(r, "begindatum")?)?,
+        id: s.id,
+        aanbieder: s.aanbieder,
+        bsn: s.bsn,
+        toewijzing_nummer: s.toewijzing_nummer,
+        product: s.product,
+        begindatum: s.begindatum,
         reden_beeindiging: parse(
             "redenbeeindiging",
             &get_str(r, "reden_beeindiging")?,
             RedenBeeindiging::parse,
         )?,
         einddatum: date(&get_str(r, "einddatum")?)?,
-        active: get_i64(r, "active")? != 0,
+        active: s.active,
     })
 }
 
