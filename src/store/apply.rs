@@ -223,11 +223,14 @@ async fn insert_messages_with_ids(
         .iter()
         .map(|c| c.message.id.or_else(|| fresh.pop()).unwrap_or_default())
         .collect();
-    let rows: Vec<(i64, &MessageRecord)> = ids
+    let mut rows: Vec<(i64, &MessageRecord)> = ids
         .iter()
         .zip(commits)
         .map(|(id, c)| (*id, &c.message))
         .collect();
+    // The ids are given, so the order of the rows does not matter: the smallest message last,
+    // so padding repeats that one (not a message of megabytes).
+    rows.sort_by_key(|(_, m)| std::cmp::Reverse(m.raw.len()));
     insert_many(
         super::Backend::Postgres,
         tx,
@@ -257,7 +260,11 @@ async fn insert_messages_returning_ids(
             " RETURNING id, identificatie",
         );
         let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql));
-        for c in padded(chunk) {
+        // Padding repeats the smallest message (its copies are not inserted).
+        let Some(smallest) = chunk.iter().min_by_key(|c| c.message.raw.len()) else {
+            continue;
+        };
+        for c in super::padded_with(chunk, smallest) {
             q = bind_message!(q, c.message, received);
         }
         let mut got = q.bind(chunk.len() as i64).fetch_all(&mut **tx).await?;
