@@ -53,6 +53,24 @@ async fn fresh_pg(base: &str) -> String {
     format!("{server}/{name}")
 }
 
+/// Drops the database `fresh_pg` made (the bench leaves nothing behind on the server).
+async fn drop_pg(url: &str) {
+    let Some((server, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(admin) = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("{server}/postgres"))
+        .await
+    {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await;
+    }
+}
+
 fn vm_hwm_kb() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -200,6 +218,7 @@ fn main() {
         if let Some(base) = pg_url() {
             let url = rt.block_on(fresh_pg(&base));
             bench_323(&mut c, &rt, "postgres", &url);
+            rt.block_on(drop_pg(&url));
         } else {
             eprintln!("postgres: skipped (set IWMO_BENCH_PG_URL or IWMO_TEST_PG_URL)");
         }
