@@ -5,6 +5,8 @@
 //! Run: `cargo bench --bench pipeline` (seeding 1M rows takes a while). Peak memory (VmHWM) is
 //! printed at the end.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -27,48 +29,6 @@ fn pg_url() -> Option<String> {
     std::env::var("IWMO_BENCH_PG_URL")
         .or_else(|_| std::env::var("IWMO_TEST_PG_URL"))
         .ok()
-}
-
-/// A fresh PostgreSQL database on the server of `base`.
-async fn fresh_pg(base: &str) -> String {
-    let server = base
-        .rsplit_once('/')
-        .map(|(s, _)| s.to_string())
-        .unwrap_or_else(|| base.to_string());
-    let name = format!("iwmo_bench_{}", std::process::id());
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("{server}/postgres"))
-        .await
-        .expect("postgres");
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name}"
-    )))
-    .execute(&admin)
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("create db");
-    format!("{server}/{name}")
-}
-
-/// Drops the database `fresh_pg` made (the bench leaves nothing behind on the server).
-async fn drop_pg(url: &str) {
-    let Some((server, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    if let Ok(admin) = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("{server}/postgres"))
-        .await
-    {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&admin)
-        .await;
-    }
 }
 
 fn vm_hwm_kb() -> Option<u64> {
@@ -216,9 +176,10 @@ fn main() {
     }
     if only.is_empty() || only == "postgres" {
         if let Some(base) = pg_url() {
-            let url = rt.block_on(fresh_pg(&base));
+            let name = format!("iwmo_bench_{}", std::process::id());
+            let url = rt.block_on(common::fresh_pg(&base, &name));
             bench_323(&mut c, &rt, "postgres", &url);
-            rt.block_on(drop_pg(&url));
+            rt.block_on(common::drop_pg(&base, &name));
         } else {
             eprintln!("postgres: skipped (set IWMO_BENCH_PG_URL or IWMO_TEST_PG_URL)");
         }

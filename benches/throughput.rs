@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench throughput`
 
+mod common;
+
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,47 +31,6 @@ impl Drop for Workers {
 
 fn env(names: &[&str]) -> Option<String> {
     names.iter().find_map(|n| std::env::var(n).ok())
-}
-
-/// The server part of a PostgreSQL URL (without the database).
-fn server_of(base: &str) -> String {
-    base.rsplit_once('/')
-        .map(|(s, _)| s.to_string())
-        .unwrap_or_else(|| base.to_string())
-}
-
-async fn fresh_pg(base: &str, name: &str) -> String {
-    let server = server_of(base);
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("{server}/postgres"))
-        .await
-        .unwrap();
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    format!("{server}/{name}")
-}
-
-async fn drop_pg(base: &str, name: &str) {
-    let server = server_of(base);
-    if let Ok(admin) = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("{server}/postgres"))
-        .await
-    {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&admin)
-        .await;
-    }
 }
 
 /// Publishes `bodies` (persistent, on the default exchange) to `queue`, then waits for all
@@ -445,7 +406,7 @@ fn main() {
         for kind in ["305", "323x100"] {
             let prefix = format!("tp{}w{workers}{kind}", std::process::id());
             let db_name = prefix.replace('x', "_");
-            let db = rt.block_on(fresh_pg(&pg, &db_name));
+            let db = rt.block_on(common::fresh_pg(&pg, &db_name));
             let store = rt.block_on(iwmo::store::Store::open(&db)).unwrap();
             rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305"))
                 .unwrap();
@@ -506,7 +467,7 @@ fn main() {
             g.finish();
             drop(w);
             drop(store);
-            rt.block_on(drop_pg(&pg, &db_name));
+            rt.block_on(common::drop_pg(&pg, &db_name));
             // Leave nothing behind on the broker: every quorum queue left over is a Raft group
             // RabbitMQ keeps running (a few hundred of them made this broker unresponsive).
             rt.block_on(async {

@@ -97,10 +97,10 @@ impl Config {
     /// The number of transactions run at once: `concurrency`, or when that is 0 one per CPU core
     /// available to the process (cgroup limits included), at least 2 and at most 8 (the
     /// database pool's size, and the memory limit of deploy/k8s holds 8 messages of 25 MB being
-    /// checked at once). On a machine whose cores
-    /// the worker shares with PostgreSQL and RabbitMQ, more handlers than cores only make the
-    /// batches smaller and the processes wait for each other (measured on 2 cores: 4 handlers
-    /// ~20 % slower than 2; see README, Performance).
+    /// checked at once). On a machine whose cores the worker shares with PostgreSQL and
+    /// RabbitMQ, more handlers than cores only make the batches smaller and the processes wait
+    /// for each other (measured on 2 cores: 4 handlers ~20 % slower than 2; see README,
+    /// Performance).
     pub fn handlers(&self) -> usize {
         if self.concurrency > 0 {
             return self.concurrency;

@@ -43,6 +43,15 @@ async fn for_each_chunk(
     Ok(())
 }
 
+/// The clause that locks the selected queue rows and passes over those another relay holds
+/// (PostgreSQL; SQLite has a single writer, so nothing to lock).
+fn skip_locked(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
+
 impl Store {
     /// Publishes pending answers (in the order of their identificatie, IW + the zero-padded
     /// message id, so oldest first; at most `limit`) through `publish`, which gets
@@ -69,10 +78,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // created_at is RFC 3339 in UTC, written by this program: text order is time order. The
         // queue is short and walked in order; each answer's time is looked up on its key.
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = skip_locked(self.backend);
         let sql = format!(
             "WITH q AS (SELECT q.identificatie FROM outbox_queue q \
              WHERE (SELECT o.created_at FROM outbox o WHERE o.identificatie = q.identificatie) <= $2 \
@@ -125,10 +131,7 @@ impl Store {
         Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
     {
         let mut tx = self.pool.begin().await?;
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = skip_locked(self.backend);
         let mut waiting = std::collections::HashSet::new();
         for chunk in fresh.chunks(super::CHUNK) {
             let sql = format!(
