@@ -1,10 +1,16 @@
-//! `iwmo replay`: re-run a stored decision on the state it was made on and compare.
+//! `iwmo replay`: re-runs a stored decision on the state it was made on and compares all of it
+//! with what was stored: outcome, codes, every finding, everything the decision changed (holds
+//! placed and released, starts, Prestaties, credits …) and the answer's bytes.
 
-use crate::decide::{self, Input};
+use serde_json::Value;
+
+use crate::decide::{self, Decided, Input};
 use crate::message::{self, ReadOptions};
-use crate::retour::RetourMeta;
 use crate::rules::catalogue::RULESET_VERSION;
-use crate::store::{Store, StoreError};
+use crate::store::{answer_identificatie, Store, StoreError, StoredDecision};
+
+/// At most this many differences are listed per part (the count of the rest is given).
+const MAX_DIFFERENCES: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct ReplayReport {
@@ -13,21 +19,21 @@ pub struct ReplayReport {
     pub source: String,
     pub identical: bool,
     pub differences: Vec<String>,
+    /// What could not be compared (e.g. changes of a decision stored before they were kept).
+    pub notes: Vec<String>,
     pub ruleset_then: String,
 }
 
 impl ReplayReport {
     pub fn render(&self) -> String {
+        let verdict = if self.identical {
+            "beslissing identiek"
+        } else {
+            "beslissing WIJKT AF"
+        };
         let mut s = format!(
-            "bericht {} ({}, {}): {}",
-            self.message_id,
-            self.kind,
-            self.source,
-            if self.identical {
-                "beslissing identiek"
-            } else {
-                "beslissing WIJKT AF"
-            }
+            "bericht {} ({}, {}): {verdict}",
+            self.message_id, self.kind, self.source
         );
         if self.ruleset_then != RULESET_VERSION {
             s.push_str(&format!(
@@ -37,6 +43,9 @@ impl ReplayReport {
         }
         for d in &self.differences {
             s.push_str(&format!("\n  {d}"));
+        }
+        for n in &self.notes {
+            s.push_str(&format!("\n  let op: {n}"));
         }
         s
     }
@@ -49,77 +58,228 @@ pub async fn replay(store: &Store, identificatie: &str) -> Result<Vec<ReplayRepo
         let Some(stored) = store.decision(id).await? else {
             continue;
         };
-        let mut differences = Vec::new();
-        let input: Input = match serde_json::from_str(&stored.snapshot_json) {
-            Ok(i) => i,
-            Err(e) => {
-                differences.push(format!("opgeslagen toestand onleesbaar: {e}"));
-                out.push(ReplayReport {
-                    message_id: id,
-                    kind,
-                    source,
-                    identical: false,
-                    differences,
-                    ruleset_then: stored.ruleset,
-                });
-                continue;
-            }
-        };
-        let msg = match message::read(&raw, ReadOptions::default()) {
-            Ok(p) => p.message,
-            Err(e) => {
-                differences.push(format!("bericht niet meer leesbaar: {e}"));
-                out.push(ReplayReport {
-                    message_id: id,
-                    kind,
-                    source,
-                    identical: false,
-                    differences,
-                    ruleset_then: stored.ruleset,
-                });
-                continue;
-            }
-        };
-        let d = decide::decide(&msg, &input);
-        if d.outcome != stored.outcome {
-            differences.push(format!(
-                "uitkomst toen {}, nu {}",
-                stored.outcome, d.outcome
-            ));
-        }
-        let mut codes: Vec<String> = d
-            .lines
-            .iter()
-            .map(|l| l.finding.code.code().to_string())
-            .collect();
-        codes.sort();
-        codes.dedup();
-        if codes != stored.codes {
-            differences.push(format!("codes toen {:?}, nu {:?}", stored.codes, codes));
-        }
-        match (&d.answer, &stored.answer_identificatie, &stored.answer_xml) {
-            (Some(a), Some(ident), Some(xml)) => {
-                let meta = RetourMeta {
-                    identificatie: ident.clone(),
-                    dagtekening: input.today,
-                };
-                match decide::render(&msg, a, &meta) {
-                    Ok((_, now_xml)) if &now_xml == xml => {}
-                    Ok(_) => differences.push("antwoordbericht wijkt af".into()),
-                    Err(e) => differences.push(format!("antwoord niet te maken: {e}")),
-                }
-            }
-            (None, None, None) => {}
-            _ => differences.push("wel/geen antwoordbericht wijkt af".into()),
-        }
+        let (differences, notes) = compare(&stored, &raw);
         out.push(ReplayReport {
             message_id: id,
             kind,
             source,
             identical: differences.is_empty(),
             differences,
+            notes,
             ruleset_then: stored.ruleset,
         });
     }
     Ok(out)
+}
+
+/// Re-decides the raw message on the stored state and lists every difference with the stored
+/// decision (empty: identical), and what could not be compared. Pure.
+pub fn compare(stored: &StoredDecision, raw: &[u8]) -> (Vec<String>, Vec<String>) {
+    let input: Input = match serde_json::from_str(&stored.snapshot_json) {
+        Ok(i) => i,
+        Err(e) => return (vec![format!("opgeslagen toestand onleesbaar: {e}")], vec![]),
+    };
+    let msg = match message::read(
+        raw,
+        ReadOptions {
+            max_bytes: usize::MAX,
+        },
+    ) {
+        Ok(p) => p.message,
+        Err(e) => return (vec![format!("bericht niet meer leesbaar: {e}")], vec![]),
+    };
+    let ident = stored
+        .answer_identificatie
+        .clone()
+        .unwrap_or_else(|| answer_identificatie(stored.message_id));
+    let d = match decide::decide(&msg, &input, &ident) {
+        Ok(d) => d,
+        Err(e) => return (vec![format!("beslissing niet te herhalen: {e}")], vec![]),
+    };
+    let mut diffs = Vec::new();
+    let mut notes = Vec::new();
+    if d.outcome != stored.outcome {
+        diffs.push(format!(
+            "uitkomst toen {}, nu {}",
+            stored.outcome, d.outcome
+        ));
+    }
+    if d.codes() != stored.codes {
+        diffs.push(format!("codes toen {:?}, nu {:?}", stored.codes, d.codes()));
+    }
+    compare_findings(stored, &d, &mut diffs);
+    match &stored.changes_json {
+        Some(then) => compare_changes(then, &d, &mut diffs),
+        None => notes.push("wijzigingen (holds, starts, Prestaties) zijn bij dit besluit niet vastgelegd; vergeleken zijn uitkomst, bevindingen en antwoord".into()),
+    }
+    compare_answer(stored, &d, &mut diffs);
+    (diffs, notes)
+}
+
+fn compare_findings(stored: &StoredDecision, d: &Decided, diffs: &mut Vec<String>) {
+    let now: Vec<_> = d
+        .lines
+        .iter()
+        .map(|l| (&l.class, l.position, &l.referentie_nummer, &l.finding))
+        .collect();
+    let (Ok(then), Ok(now)) = (
+        serde_json::from_str::<Value>(&stored.findings_json),
+        serde_json::to_value(&now),
+    ) else {
+        diffs.push("bevindingen niet te vergelijken".into());
+        return;
+    };
+    let mut found = Vec::new();
+    diff_json("bevindingen", &then, &now, &mut found);
+    report(found, diffs);
+}
+
+fn compare_changes(then: &str, d: &Decided, diffs: &mut Vec<String>) {
+    let (Ok(then), Ok(now)) = (
+        serde_json::from_str::<Value>(then),
+        serde_json::to_value(&d.changes),
+    ) else {
+        diffs.push("wijzigingen niet te vergelijken".into());
+        return;
+    };
+    let mut found = Vec::new();
+    diff_json("wijzigingen", &then, &now, &mut found);
+    report(found, diffs);
+}
+
+fn report(found: Vec<String>, diffs: &mut Vec<String>) {
+    let n = found.len();
+    diffs.extend(found.into_iter().take(MAX_DIFFERENCES));
+    if n > MAX_DIFFERENCES {
+        diffs.push(format!("… en nog {} verschil(len)", n - MAX_DIFFERENCES));
+    }
+}
+
+/// The answer: same kind, same bytes. A difference names the first line and element that differ
+/// (never its value: an answer holds a BSN).
+fn compare_answer(stored: &StoredDecision, d: &Decided, diffs: &mut Vec<String>) {
+    match (&d.answer, &stored.answer_kind, &stored.answer_xml) {
+        (None, None, None) => {}
+        (Some(a), Some(kind), Some(xml)) => {
+            if &a.kind != kind {
+                diffs.push(format!("antwoordbericht toen {kind}, nu {}", a.kind));
+            } else if &a.xml != xml {
+                diffs.push(first_difference(xml, &a.xml));
+            }
+        }
+        (Some(a), _, _) => diffs.push(format!("toen geen antwoordbericht, nu een {}", a.kind)),
+        (None, Some(kind), _) => diffs.push(format!("toen een {kind}, nu geen antwoordbericht")),
+        (None, None, Some(_)) => diffs.push("toen een antwoordbericht, nu geen".into()),
+    }
+}
+
+fn first_difference(then: &str, now: &str) -> String {
+    let (a, b): (Vec<&str>, Vec<&str>) = (then.lines().collect(), now.lines().collect());
+    let n = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let line = a.get(n).or(b.get(n)).copied().unwrap_or("");
+    let element = line
+        .trim_start()
+        .trim_start_matches('<')
+        .split(['>', ' ', '/'])
+        .next()
+        .unwrap_or("");
+    format!(
+        "antwoordbericht wijkt af vanaf regel {} (element {element}; toen {} regels, nu {})",
+        n + 1,
+        a.len(),
+        b.len()
+    )
+}
+
+/// Lists where two JSON values differ, by path, e.g. `wijzigingen.holds[0].start: toen
+/// {"opgeslagen":12}, nu {"nieuw":0}`. BSNs are masked.
+pub fn diff_json(path: &str, then: &Value, now: &Value, out: &mut Vec<String>) {
+    match (then, now) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let (x, y) = (
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                );
+                diff_json(&format!("{path}.{k}"), x, y, out);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff_json(&format!("{path}[{i}]"), x, y, out);
+            }
+            if a.len() != b.len() {
+                out.push(format!(
+                    "{path}: toen {} element(en), nu {}",
+                    a.len(),
+                    b.len()
+                ));
+            }
+        }
+        (x, y) if x != y => out.push(format!(
+            "{path}: toen {}, nu {}",
+            shown(path, x),
+            shown(path, y)
+        )),
+        _ => {}
+    }
+}
+
+fn shown(path: &str, v: &Value) -> String {
+    if path.ends_with(".bsn") {
+        return "***".into();
+    }
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_differences_name_the_path_and_mask_bsns() {
+        let a: Value = serde_json::json!({"holds": [{"wijziging": "vrijgegeven", "start": {"opgeslagen": 12}}], "bsn": "999990019", "n": [1, 2]});
+        let b: Value = serde_json::json!({"holds": [{"wijziging": "vrijgegeven", "start": {"nieuw": 0}}], "bsn": "999990020", "n": [1]});
+        let mut out = Vec::new();
+        diff_json("w", &a, &b, &mut out);
+        assert!(
+            out.contains(&"w.bsn: toen ***, nu ***".to_string()),
+            "{out:?}"
+        );
+        assert!(
+            out.contains(&"w.holds[0].start.opgeslagen: toen 12, nu null".to_string()),
+            "{out:?}"
+        );
+        assert!(
+            out.contains(&"w.holds[0].start.nieuw: toen null, nu 0".to_string()),
+            "{out:?}"
+        );
+        assert!(
+            out.contains(&"w.n: toen 2 element(en), nu 1".to_string()),
+            "{out:?}"
+        );
+        let mut none = Vec::new();
+        diff_json("w", &a, &a, &mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn the_first_differing_answer_line_is_named_without_its_value() {
+        let t =
+            "<a>\n<iwmo:Bsn>999990019</iwmo:Bsn>\n<iwmo:RetourCode>0200</iwmo:RetourCode>\n</a>";
+        let n =
+            "<a>\n<iwmo:Bsn>999990019</iwmo:Bsn>\n<iwmo:RetourCode>9019</iwmo:RetourCode>\n</a>";
+        let d = first_difference(t, n);
+        assert_eq!(
+            d,
+            "antwoordbericht wijkt af vanaf regel 3 (element iwmo:RetourCode; toen 4 regels, nu 4)"
+        );
+        assert!(!d.contains("9999"));
+    }
 }

@@ -120,6 +120,7 @@ fn snap(starts: Vec<StartRow>, stops: Vec<StopRow>) -> StartStopSnapshot {
         toewijzingen: vec![toewijzing_40001()],
         starts,
         stops,
+        ..Default::default()
     }
 }
 
@@ -705,6 +706,7 @@ fn t305c_and_307c() {
         toewijzingen: toewijzingen_301c(),
         starts: vec![],
         stops: vec![],
+        ..Default::default()
     };
     assert_eq!(codes(&check_305(&m305("305c.xml"), &s)), vec![ok(), ok()]);
 

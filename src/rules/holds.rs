@@ -15,9 +15,85 @@
 //! TR414: Einddatum never earlier) the earliest Einddatum counts.
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
-use super::state::{StartRow, StopRow};
+use super::state::{OpenLine, StartPolicy, StartRow, StopRow};
 use crate::domain::{Bsn, Periode, ToewijzingNummer};
+
+/// A start a released hold is covered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StartRef {
+    /// A start stored before this message (its id).
+    Opgeslagen(i64),
+    /// The n-th new start of this message.
+    Nieuw(usize),
+}
+
+/// What happens to the hold of an earlier, approved and not credited debit Prestatie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "wijziging", rename_all = "kebab-case")]
+pub enum HoldChange {
+    /// No hold yet, and no start covers it any more: held.
+    Vastgehouden { prestatie_id: i64, reden: String },
+    /// Released earlier, and its start is gone: held again.
+    OpnieuwVastgehouden { prestatie_id: i64, reden: String },
+    /// Held, and a start covers it now: released.
+    Vrijgegeven { prestatie_id: i64, start: StartRef },
+    /// Held, and credited by this message: nothing left to pay.
+    Vervallen { prestatie_id: i64 },
+}
+
+/// The starts and stops of one client as they are once a message's changes are applied: the
+/// stored rows with the deleted ones inactive, and the new ones with ids `-1, -2, …` (the n-th
+/// new start has id `-(n + 1)`).
+pub struct After<'a> {
+    pub starts: &'a [StartRow],
+    pub stops: &'a [StopRow],
+}
+
+/// Re-evaluates the holds of a client's open lines after its starts or stops changed: a held
+/// line a start now covers is released; a line no start covers any more is held (again) when the
+/// policy is `hold`. Lines whose hold is unchanged give nothing. Pure.
+pub fn reevaluate(
+    bsn: &Bsn,
+    lines: &[OpenLine],
+    after: &After<'_>,
+    policy: StartPolicy,
+) -> Vec<HoldChange> {
+    let mut out = Vec::new();
+    for l in lines {
+        let covering = covering_start(
+            bsn,
+            l.toewijzing_nummer,
+            &l.periode,
+            after.starts,
+            after.stops,
+        );
+        let reden = || hold_reason(l.toewijzing_nummer, &l.periode);
+        let hold = policy == StartPolicy::Hold;
+        match (covering, l.hold.as_deref()) {
+            (Some(id), Some("held")) => out.push(HoldChange::Vrijgegeven {
+                prestatie_id: l.prestatie_id,
+                start: if id < 0 {
+                    StartRef::Nieuw(usize::try_from(-id - 1).unwrap_or(usize::MAX))
+                } else {
+                    StartRef::Opgeslagen(id)
+                },
+            }),
+            (None, Some("released")) if hold => out.push(HoldChange::OpnieuwVastgehouden {
+                prestatie_id: l.prestatie_id,
+                reden: reden(),
+            }),
+            (None, None) if hold => out.push(HoldChange::Vastgehouden {
+                prestatie_id: l.prestatie_id,
+                reden: reden(),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
 
 /// Id of an active start of this client on this toewijzing that covers at least one day of
 /// `periode`, or `None` if none does. When several do, the one with the latest Begindatum (then

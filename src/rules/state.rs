@@ -104,6 +104,23 @@ pub struct StartStopSnapshot {
     pub toewijzingen: Vec<Toewijzing>,
     pub starts: Vec<StartRow>,
     pub stops: Vec<StopRow>,
+    /// The gemeente's policy for lines without a start (holds placed again after a delete).
+    #[serde(default)]
+    pub policy: StartPolicy,
+    /// This client's approved, not credited debit Prestaties at this gemeente, with the state of
+    /// their hold: what an approved 305/307 may release or hold again.
+    #[serde(default)]
+    pub open_lines: Vec<OpenLine>,
+}
+
+/// An approved, not credited debit Prestatie as the hold rules see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenLine {
+    pub prestatie_id: i64,
+    pub toewijzing_nummer: ToewijzingNummer,
+    pub periode: Periode,
+    /// The status of its hold, if it has one: `held`, `released` (or `vervallen`).
+    pub hold: Option<String>,
 }
 
 /// An earlier Prestatie of the same gemeente as stored (approved or rejected lines both count
@@ -171,6 +188,10 @@ pub struct DeclaratieSnapshot {
     /// periods (plus those named by reference); when absent the totals are summed from `earlier`.
     #[serde(default)]
     pub sommen: Option<Vec<ToewijzingSom>>,
+    /// Ids of earlier Prestaties named by the message's VorigReferentieNummers whose payment is
+    /// held (an approved credit voids that hold).
+    #[serde(default)]
+    pub held: Vec<i64>,
 }
 
 /// Σ over approved lines (debit minus credit) of one aanbieder on one toewijzing in one Eenheid.

@@ -4,14 +4,16 @@
 
 pub mod apply;
 mod chain;
+mod effects;
 mod maintain;
+mod needs;
 mod outbox;
 mod read;
 mod rows;
 mod seed;
 mod snapshot;
 
-pub use apply::{Commit, Effects, NewPrestatie};
+pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use outbox::Pending;
 pub use read::{HoldRow, SignalRow, StoredDecision};
 
@@ -51,6 +53,8 @@ pub struct Store {
 pub struct Tx {
     pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
     pub(crate) backend: Backend,
+    /// SQLite: the highest message id handed out in this transaction (see `Tx::reserve_ids`).
+    pub(crate) reserved_upto: i64,
 }
 
 /// The inbox key of a message: sender, kind and Identificatie, with the hash of its bytes.
@@ -119,6 +123,7 @@ impl Store {
         Ok(Tx {
             tx: self.pool.begin().await?,
             backend: self.backend,
+            reserved_upto: 0,
         })
     }
 }
@@ -486,17 +491,6 @@ pub(crate) fn padded<T>(items: &[T]) -> impl Iterator<Item = &T> {
         .chain(items.last().into_iter().cycle().take(extra))
 }
 
-/// Like [`padded`], with copies of `filler` (one of `items`, e.g. the smallest) instead of the
-/// last item.
-pub(crate) fn padded_with<'a, T>(items: &'a [T], filler: &'a T) -> impl Iterator<Item = &'a T> {
-    let extra = if items.is_empty() {
-        0
-    } else {
-        shape(items.len()) - items.len()
-    };
-    items.iter().chain(std::iter::repeat_n(filler, extra))
-}
-
 /// `INSERT INTO {target} SELECT … FROM (VALUES (1,p,…),(2,p,…),…) AS v WHERE column1 <= p{suffix}`
 /// for `rows` rows (a [`shape`]). `exprs` is the select list: "" takes the row's next bound
 /// value, anything else is SQL of its own (e.g. `nextval(…)`). Bind the values of the rows
@@ -603,11 +597,6 @@ mod tests {
         );
         assert_eq!(padded(&v[..4]).count(), 4);
         assert_eq!(padded::<i32>(&[]).count(), 0);
-        assert_eq!(
-            padded_with(&v, &v[1]).copied().collect::<Vec<_>>(),
-            [1, 2, 3, 4, 5, 2, 2, 2]
-        );
-        assert_eq!(padded_with(&[], &0).count(), 0);
     }
 
     #[test]

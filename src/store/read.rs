@@ -16,6 +16,8 @@ pub struct StoredDecision {
     pub ruleset: String,
     pub findings_json: String,
     pub snapshot_json: String,
+    /// What the decision changed (None for decisions stored before migration 0006).
+    pub changes_json: Option<String>,
     pub answer_kind: Option<String>,
     pub answer_identificatie: Option<String>,
     pub answer_xml: Option<String>,
@@ -96,7 +98,7 @@ impl Store {
     pub async fn decision(&self, message_id: i64) -> Result<Option<StoredDecision>> {
         let row = sqlx::query(
             "SELECT d.message_id, d.outcome, d.codes, d.today, d.ruleset, d.findings_json, d.snapshot_json, \
-             d.answer_kind, d.answer_identificatie, COALESCE(o.xml, d.answer_xml) AS answer_xml FROM decisions d \
+             d.changes_json, d.answer_kind, d.answer_identificatie, COALESCE(o.xml, d.answer_xml) AS answer_xml FROM decisions d \
              LEFT JOIN outbox o ON o.identificatie = d.answer_identificatie WHERE d.message_id = $1",
         )
         .bind(message_id)
@@ -116,6 +118,7 @@ impl Store {
             ruleset: get_str(&r, "ruleset")?,
             findings_json: get_str(&r, "findings_json")?,
             snapshot_json: get_str(&r, "snapshot_json")?,
+            changes_json: get_opt_str(&r, "changes_json")?,
             answer_kind: get_opt_str(&r, "answer_kind")?,
             answer_identificatie: get_opt_str(&r, "answer_identificatie")?,
             answer_xml: get_opt_str(&r, "answer_xml")?,

@@ -187,5 +187,4 @@ pub fn contract(r: &AnyRow) -> Result<Contract> {
 pub const TOEWIJZING_COLS: &str = "gemeente, toewijzing_nummer, bsn, aanbieder, product_categorie, product_code, toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum, reden_wijziging, volume, eenheid, frequentie, budget";
 pub const START_COLS: &str =
     "id, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active";
-pub const STOP_COLS: &str = "id, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, reden_beeindiging, einddatum, active";
 pub const PRESTATIE_COLS: &str = "id, aanbieder, referentie_nummer, vorig_referentie_nummer, bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, eenheid, bedrag, debet_credit, approved, gecrediteerd_door";

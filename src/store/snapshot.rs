@@ -190,6 +190,7 @@ impl Tx {
                         .collect(),
                     starts: starts.iter().filter(|r| r.bsn == *bsn).cloned().collect(),
                     stops: stops.iter().filter(|r| r.bsn == *bsn).cloned().collect(),
+                    ..StartStopSnapshot::default()
                 };
             }
         }
@@ -202,9 +203,7 @@ impl Tx {
                 .bind(gemeente.to_string())
                 .fetch_optional(&mut *self.tx)
                 .await?;
-        Ok(row
-            .and_then(|(p,)| StartPolicy::parse(&p))
-            .unwrap_or_default())
+        super::needs::policy_of(row.as_ref().map(|(p,)| p.as_str()))
     }
 
     /// Snapshot for a 323 (see [`DeclaratieSnapshot`] for what is in it).
@@ -377,6 +376,7 @@ impl Tx {
             stops,
             policy: self.start_policy(&gemeente).await?,
             sommen: Some(sommen),
+            held: Vec::new(),
         })
     }
 }

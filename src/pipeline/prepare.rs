@@ -1,0 +1,232 @@
+//! Reading a message before it is decided: intake and level 1, the room it goes to, and storing
+//! the messages that are not decided on (invalid ones, and kinds that are only registered).
+
+use sha2::{Digest, Sha256};
+
+use super::{Outcome, Settings};
+use crate::decide::{registry, Room};
+use crate::message::common::BerichtIdentificatie;
+use crate::message::{self, Message, ReadError};
+use crate::store::{Claim, Commit, MessageRecord, Store, StoreError};
+
+/// A message that passed intake and level 1 and is about to be decided in its room.
+pub struct Valid {
+    pub source: String,
+    pub bytes: Vec<u8>,
+    pub sha: String,
+    pub msg: Message,
+    pub room: &'static dyn Room,
+    pub kind: String,
+    pub afzender: String,
+    pub ident: BerichtIdentificatie,
+    pub base: Outcome,
+}
+
+/// What reading a message led to: already handled (invalid, registered), or to be decided.
+#[allow(clippy::large_enum_variant)]
+pub enum Prepared {
+    Done(Outcome),
+    Valid(Valid),
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn error_text(e: &ReadError) -> String {
+    match e {
+        ReadError::Intake(i) => i.to_string(),
+        ReadError::Structure { kind, errors } => {
+            let first: Vec<String> = errors
+                .iter()
+                .take(3)
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect();
+            format!("{kind} voldoet niet aan de XSD: {}", first.join("; "))
+        }
+        ReadError::Convert { kind, error } => format!("{kind}: {error}"),
+    }
+}
+
+/// Reads a message; invalid ones (and those not decided on) are stored right away.
+pub async fn prepare(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    settings: &Settings,
+) -> Result<Prepared, StoreError> {
+    let sha = sha256_hex(bytes);
+    let msg = match message::read(bytes, settings.read) {
+        Ok(p) => p.message,
+        Err(e) => {
+            return Ok(Prepared::Done(
+                invalid(store, source, bytes, &sha, &e).await?,
+            ))
+        }
+    };
+    let kind = msg.kind();
+    if registry::sent_by_gemeente(kind) {
+        let e = format!("{kind} wordt door de gemeente verstuurd, niet ontvangen");
+        let mut o = invalid_record(store, source, bytes, &sha, Some(&msg), e.clone()).await?;
+        o.error = Some(e);
+        return Ok(Prepared::Done(o));
+    }
+    let (Some(room), Some((afzender, ident))) = (registry::room(kind), msg.identification()) else {
+        return Ok(Prepared::Done(
+            registered(store, source, bytes, sha, &msg).await?,
+        ));
+    };
+    let base = Outcome {
+        file: source.to_string(),
+        kind: Some(kind.name()),
+        afzender: Some(afzender.clone()),
+        identificatie: Some(ident.identificatie.clone()),
+        ..Default::default()
+    };
+    let ident = ident.clone();
+    Ok(Prepared::Valid(Valid {
+        source: source.to_string(),
+        bytes: bytes.to_vec(),
+        sha,
+        room,
+        kind: kind.name(),
+        afzender,
+        ident,
+        msg,
+        base,
+    }))
+}
+
+/// A level-1-valid kind without a room of its own (a WMO320): stored, not decided on.
+async fn registered(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    sha: String,
+    msg: &Message,
+) -> Result<Outcome, StoreError> {
+    let kind = msg.kind().name();
+    let c = store
+        .commit(Commit {
+            message: record(source, bytes, sha, Some(msg), "registered", None),
+            decision: None,
+            changes: Default::default(),
+            answer: None,
+            delivered_via: None,
+        })
+        .await?;
+    Ok(Outcome {
+        file: source.to_string(),
+        kind: Some(kind),
+        outcome: "registered".into(),
+        message_id: Some(c.message_id),
+        ..Default::default()
+    })
+}
+
+/// The message row of a message that is not decided on.
+fn record(
+    source: &str,
+    bytes: &[u8],
+    sha: String,
+    msg: Option<&Message>,
+    outcome: &str,
+    error: Option<String>,
+) -> MessageRecord {
+    let ident = msg.and_then(|m| m.identification());
+    MessageRecord {
+        source: source.to_string(),
+        sha256: sha,
+        raw: bytes.to_vec(),
+        kind: msg.map(|m| m.kind().name()),
+        afzender: ident.as_ref().map(|(a, _)| a.clone()),
+        ontvanger: msg.and_then(|m| registry::room(m.kind())?.ontvanger(m)),
+        identificatie: ident.as_ref().map(|(_, i)| i.identificatie.clone()),
+        dagtekening: ident
+            .as_ref()
+            .map(|(_, i)| i.dagtekening.format("%Y-%m-%d").to_string()),
+        outcome: outcome.into(),
+        error,
+        claimed: false,
+        id: None,
+    }
+}
+
+async fn invalid(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    sha: &str,
+    e: &ReadError,
+) -> Result<Outcome, StoreError> {
+    let kind = match e {
+        ReadError::Structure { kind, .. } | ReadError::Convert { kind, .. } => Some(kind.name()),
+        ReadError::Intake(_) => None,
+    };
+    let text = error_text(e);
+    let mut o = invalid_record(store, source, bytes, sha, None, text.clone()).await?;
+    o.kind = kind;
+    o.error = Some(text);
+    Ok(o)
+}
+
+/// Inbox-key sender under which invalid messages are claimed by their hash.
+const INVALID_SENDER: &str = "-";
+
+/// Stores an invalid message (once per distinct content); no answer (the hub reports it).
+async fn invalid_record(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    sha: &str,
+    msg: Option<&Message>,
+    error: String,
+) -> Result<Outcome, StoreError> {
+    let ident = msg.and_then(|m| m.identification());
+    let message_id = match store.invalid_by_hash(sha).await? {
+        Some((id, _)) => id,
+        // Claimed under its hash, so two workers receiving the same bytes at the same moment
+        // store it once.
+        None => {
+            let mut tx = store.begin().await?;
+            match tx.claim(INVALID_SENDER, "ongeldig", sha, sha).await? {
+                Claim::Duplicate(id) => {
+                    tx.rollback().await?;
+                    id
+                }
+                claim => {
+                    let mut m = record(source, bytes, sha.to_string(), msg, "invalid", Some(error));
+                    m.id = match claim {
+                        Claim::New(id) => id,
+                        _ => None,
+                    };
+                    let reserved = m.id;
+                    let c = tx
+                        .apply(Commit {
+                            message: m,
+                            decision: None,
+                            changes: Default::default(),
+                            answer: None,
+                            delivered_via: None,
+                        })
+                        .await?;
+                    if reserved.is_none() {
+                        tx.set_claim(INVALID_SENDER, "ongeldig", sha, c.message_id)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    c.message_id
+                }
+            }
+        }
+    };
+    Ok(Outcome {
+        file: source.to_string(),
+        kind: msg.map(|m| m.kind().name()),
+        afzender: ident.as_ref().map(|(a, _)| a.clone()),
+        identificatie: ident.as_ref().map(|(_, i)| i.identificatie.clone()),
+        outcome: "invalid".into(),
+        message_id: Some(message_id),
+        ..Default::default()
+    })
+}
