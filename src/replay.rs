@@ -72,6 +72,35 @@ pub async fn replay(store: &Store, identificatie: &str) -> Result<Vec<ReplayRepo
     Ok(out)
 }
 
+/// Replays every stored decision, in message order (for an auditor's full check and for tests).
+pub async fn replay_all(store: &Store) -> Result<Vec<ReplayReport>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let ids = store.decided_message_ids(after, 500).await?;
+        let Some(&last) = ids.last() else { break };
+        for id in ids {
+            let (Some(stored), Some((kind, source, raw))) =
+                (store.decision(id).await?, store.message_raw(id).await?)
+            else {
+                continue;
+            };
+            let (differences, notes) = compare(&stored, &raw);
+            out.push(ReplayReport {
+                message_id: id,
+                kind,
+                source,
+                identical: differences.is_empty(),
+                differences,
+                notes,
+                ruleset_then: stored.ruleset,
+            });
+        }
+        after = last;
+    }
+    Ok(out)
+}
+
 /// Re-decides the raw message on the stored state and lists every difference with the stored
 /// decision (empty: identical), and what could not be compared. Pure.
 pub fn compare(stored: &StoredDecision, raw: &[u8]) -> (Vec<String>, Vec<String>) {

@@ -569,7 +569,32 @@ fn run_story_on(dir: &Path, db: TestDb) -> (Vec<String>, Env, Vec<Value>) {
             errs.push(format!("expected {} signal(s), got {got:?}", want.len()));
         }
     }
+    errs.extend(replay_differences(&env));
     (errs, env, lines)
+}
+
+/// Every decision of the story replayed on the state it was made on: outcome, findings, what it
+/// changed (holds placed and released included) and the answer's bytes must be identical.
+fn replay_differences(env: &Env) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = iwmo::store::Store::open(env.db.url()).await.unwrap();
+        let reports = iwmo::replay::replay_all(&store).await.unwrap();
+        let mut errs: Vec<String> = Vec::new();
+        if reports.is_empty() {
+            errs.push("replay: no decision stored".into());
+        }
+        for r in reports {
+            if !r.identical || !r.notes.is_empty() {
+                errs.push(format!("replay: {}", r.render()));
+            }
+        }
+        store.close().await;
+        errs
+    })
 }
 
 /// Runs a story on every backend with an extra check per backend.

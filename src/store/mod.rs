@@ -359,6 +359,11 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the pool (waits for its connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -125,6 +125,32 @@ impl Store {
         }))
     }
 
+    /// Ids of messages that have a decision, from `after` on (exclusive), at most `limit`.
+    pub async fn decided_message_ids(&self, after: i64, limit: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT message_id FROM decisions WHERE message_id > $1 ORDER BY message_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// (kind, source, raw) of a stored message.
+    pub async fn message_raw(&self, id: i64) -> Result<Option<(String, String, Vec<u8>)>> {
+        let row = sqlx::query("SELECT kind, source, raw FROM messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        use sqlx::Row;
+        Ok(Some((
+            get_opt_str(&r, "kind")?.unwrap_or_default(),
+            get_str(&r, "source")?,
+            r.try_get::<Vec<u8>, _>("raw")?,
+        )))
+    }
+
     /// Messages with this Identificatie that have a decision: (message id, kind, afzender, raw, source).
     pub async fn messages_by_identificatie(
         &self,
