@@ -4,6 +4,7 @@
 //! (pure: level 2 in-message, later levels 3/4 against state) → store → outbox → transport.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -19,4 +20,3 @@ pub mod rules;
 pub mod serve;
 pub mod store;
 pub mod synth;
-pub mod telemetry;

@@ -26,7 +26,7 @@ fn s(v: &str) -> ShortString {
 pub async fn connect(c: &Config) -> lapin::Result<Connection> {
     let name = format!("iwmo-{}@{}", env!("CARGO_PKG_VERSION"), std::process::id());
     Connection::connect(
-        &c.amqp_url,
+        c.amqp_url.expose(),
         ConnectionProperties::default().with_connection_name(name.into()),
     )
     .await

@@ -166,19 +166,20 @@ fn due(last: &std::sync::Mutex<Option<Instant>>, every: Duration) -> bool {
 
 /// Runs the worker until SIGTERM/SIGINT; returns the exit code.
 pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
-    tracing::info!(config = ?config, "iwmo serve start");
+    let threads = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(config = ?config, worker_threads = threads, handlers = config.handlers(), "iwmo serve start");
     let store = loop {
-        match Store::open(&config.database_url).await {
+        match Store::open(config.database_url.expose()).await {
             Ok(s) => break s,
             // A schema that does not match this release does not heal by waiting.
             Err(StoreError::Migrate(e))
                 if !matches!(e, sqlx::migrate::MigrateError::Execute(_)) =>
             {
-                tracing::error!(error = %e, database = %crate::store::redact_url(&config.database_url), "databaseschema past niet bij deze versie; gestopt");
+                tracing::error!(error = %e, database = %config.database_url, "databaseschema past niet bij deze versie; gestopt");
                 return 1;
             }
             Err(e) => {
-                tracing::error!(error = %e, database = %crate::store::redact_url(&config.database_url), "database niet bereikbaar; opnieuw over 2 s");
+                tracing::error!(error = %e, database = %config.database_url, "database niet bereikbaar; opnieuw over 2 s");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }

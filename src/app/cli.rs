@@ -1,0 +1,347 @@
+//! The command line: clap definitions with Dutch help. Flags that set a configuration key are
+//! named after the key (`#[arg(long = "…")]` gives the flag its short name) and serialize into
+//! the flag layer of the configuration (see [`super::layers::Flags`]); nothing is merged by hand.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::config::{LogFormat, TransportKind};
+use super::layers::Flags;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "iwmo",
+    version,
+    about = "iWmo 3.2 berichtenverwerking voor gemeenten",
+    after_help = "Configuratie: standaardwaarden < TOML-bestand (--config of IWMO_CONFIG) < \
+                  omgevingsvariabelen IWMO_<SLEUTEL> < vlaggen. `iwmo config show` toont de \
+                  effectieve waarden en hun herkomst."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags of every command.
+#[derive(clap::Args, Debug, Clone, Default, Serialize)]
+pub struct GlobalArgs {
+    /// TOML-configuratiebestand (zie deploy/iwmo.example.toml); ook via IWMO_CONFIG.
+    #[arg(long, global = true, env = "IWMO_CONFIG", value_name = "BESTAND")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Database: sqlite://BESTAND (standaard sqlite://iwmo.db) of postgres://…
+    /// [sleutel database_url, IWMO_DATABASE_URL]
+    #[arg(long = "database", global = true, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+
+    /// Maximale berichtgrootte in bytes (de GGk-grens is 25 MB). [sleutel max_bytes]
+    #[arg(long, global = true, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<usize>,
+
+    /// Logformaat op stderr: auto (json voor serve, anders text), text of json. [sleutel log_format]
+    #[arg(long, global = true, value_enum, hide_possible_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+
+    /// "Vandaag" voor de regels (TR135, vasthouden): JJJJ-MM-DD; standaard de systeemdatum.
+    /// Voor tests en replays. [sleutel today]
+    #[arg(long, global = true, value_name = "DATUM")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub today: Option<NaiveDate>,
+
+    /// Threads van de runtime; 0 = één per beschikbare processorkern. [sleutel worker_threads]
+    #[arg(long, global = true, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_threads: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Controleer berichten op zichzelf: intake, structuur (niveau 1), regels binnen het bericht (niveau 2).
+    Check {
+        /// Bestanden, of mappen waarvan de *.xml-bestanden op naamvolgorde worden gecontroleerd.
+        #[arg(required = true, value_name = "PAD")]
+        paths: Vec<PathBuf>,
+        /// Uitvoer: text (standaard) of json (één regel per bestand).
+        #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true, hide_default_value = true)]
+        format: Format,
+    },
+    /// Verwerk berichten tegen toewijzingen en contracten, sla elke beslissing op, schrijf antwoorden.
+    Process {
+        /// Bestanden (in de gegeven volgorde), of mappen (hun *.xml op naam).
+        #[arg(required = true, value_name = "PAD")]
+        paths: Vec<PathBuf>,
+        /// Map voor de antwoorden (306/308/325); zonder deze optie worden ze niet geschreven.
+        #[arg(long, value_name = "MAP")]
+        out: Option<PathBuf>,
+    },
+    /// Contracttarieven.
+    Contracts {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Toewijzingen uit een zaaksysteem (CSV), naast de 301-berichten.
+    Toewijzingen {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// De gebruikte productcodelijst (categorie,code); S329 wordt gecontroleerd als die niet leeg is.
+    Productcodes {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
+    /// Lokaal beleid per gemeente.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// Declaratieregels die van betaling zijn vastgehouden ("geen startbericht, geen betaling").
+    Holds {
+        #[command(subcommand)]
+        action: ListAction,
+    },
+    /// Lokale signalen voor controleurs (dubbele declaraties, regels zonder start).
+    Signals {
+        #[command(subcommand)]
+        action: ListAction,
+    },
+    /// Voer de beslissing over een bericht opnieuw uit op de toenmalige stand en meld of die identiek is.
+    Replay {
+        /// BerichtIdentificatie/Identificatie van het bericht.
+        identificatie: String,
+    },
+    /// Controleer de hashketen over alle opgeslagen berichten.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Start de verwerker: berichten uit een inbox-map of RabbitMQ, antwoorden terug.
+    Serve(ServeArgs),
+    /// Bekijk en herhaal de dead-letter-wachtrij van RabbitMQ.
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetterAction,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// De effectieve configuratie.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// Flags of `iwmo serve` (and `dead-letters`), each setting the key it is named after.
+#[derive(clap::Args, Debug, Clone, Default, Serialize)]
+pub struct ServeArgs {
+    /// file (inbox-map) of amqp (RabbitMQ). [sleutel transport]
+    #[arg(long, value_enum, hide_possible_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<TransportKind>,
+    /// Map waaruit nieuwe berichten worden opgepakt. [sleutel inbox_dir]
+    #[arg(long = "inbox", value_name = "MAP")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_dir: Option<PathBuf>,
+    /// RabbitMQ-verbinding. [sleutel amqp_url, IWMO_AMQP_URL]
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amqp_url: Option<String>,
+    /// Wachtrij met binnenkomende berichten. [sleutel inbound_queue]
+    #[arg(long, value_name = "NAAM")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound_queue: Option<String>,
+    /// Adres voor /healthz en /readyz. [sleutel http_addr]
+    #[arg(long, value_name = "ADRES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_addr: Option<String>,
+    /// Adres voor /metrics. [sleutel metrics_addr]
+    #[arg(long, value_name = "ADRES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_addr: Option<String>,
+    /// Gelijktijdige transacties; 0 = één per processorkern (2 tot 8). [sleutel concurrency]
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    /// Onbevestigde afleveringen per verwerker (AMQP basic.qos). [sleutel prefetch]
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<u16>,
+    /// Wachtende afleveringen per gedeelde transactie (1 = elk apart). [sleutel batch_size]
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeadLetterAction {
+    /// Toon de dead letters (ze blijven in de wachtrij).
+    List,
+    /// Toon de inhoud van dead letter nummer N (vanaf 1, zoals getoond; bevat persoonsgegevens).
+    Show { n: usize },
+    /// Bied dead letter N opnieuw aan op de inkomende wachtrij en haal hem uit de dead letters.
+    Replay { n: usize },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportAction {
+    /// Importeer een CSV-bestand.
+    Import {
+        #[arg(value_name = "BESTAND")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyAction {
+    /// Stel het beleid in voor regels zonder dekkende start: signal, hold (standaard) of reject
+    /// (reject wijkt af van OP364 en wordt zo gelogd).
+    Set {
+        /// Gemeentecode (4 cijfers).
+        gemeente: String,
+        /// signal, hold of reject.
+        policy: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ListAction {
+    /// Toon de lijst.
+    List(ListArgs),
+}
+
+/// Options of every listing (`holds list`, `signals list`, …).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ListArgs {
+    /// Uitvoer: text (standaard) of json.
+    #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true, hide_default_value = true)]
+    pub format: Format,
+    /// Toon volledige BSN's (standaard gemaskeerd).
+    #[arg(long)]
+    pub toon_bsn: bool,
+    /// Ook afgehandelde regels (bij vastgehouden regels: ook vrijgegeven).
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditAction {
+    /// Verzegel wat nog openstaat en controleer de hele hashketen.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    /// Toon de effectieve configuratie (TOML) met per sleutel de herkomst; geheimen verborgen.
+    /// Neemt ook de vlaggen van serve, om hun uitwerking te zien.
+    Show {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// Parses the process arguments (Dutch help; exits on `--help` or a usage error).
+    pub fn parse_args() -> Cli {
+        let matches = dutch(Cli::command()).get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
+    /// The flag layer of the configuration: every flag that was given.
+    pub fn flags(&self) -> Flags {
+        let flags = Flags::default().with(&self.global);
+        match &self.command {
+            Command::Serve(s)
+            | Command::DeadLetters { serve: s, .. }
+            | Command::Config {
+                action: ConfigAction::Show { serve: s },
+            } => flags.with(s),
+            _ => flags,
+        }
+    }
+}
+
+/// The flag (`--database`) that sets `key`, from the clap definitions.
+pub fn flag_for(key: &str) -> String {
+    fn find(cmd: &clap::Command, key: &str) -> Option<String> {
+        cmd.get_arguments()
+            .find(|a| a.get_id().as_str() == key)
+            .and_then(|a| a.get_long().map(|l| format!("--{l}")))
+            .or_else(|| cmd.get_subcommands().find_map(|s| find(s, key)))
+    }
+    find(&Cli::command(), key).unwrap_or_else(|| format!("--{}", key.replace('_', "-")))
+}
+
+/// Dutch headings and help/version flags for `cmd` and its subcommands.
+fn dutch(cmd: clap::Command) -> clap::Command {
+    let top = cmd.get_name() == "iwmo";
+    let mut cmd = cmd
+        .help_template("{about-with-newline}\nGebruik: {usage}\n\n{all-args}{after-help}")
+        .subcommand_help_heading("Opdrachten")
+        .subcommand_value_name("OPDRACHT")
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .mut_args(|a| match a.get_help_heading() {
+            Some(_) => a,
+            None if a.is_positional() => a.help_heading("Argumenten"),
+            None => a.help_heading("Opties"),
+        })
+        .arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Toon deze hulp")
+                .help_heading("Opties"),
+        );
+    if top {
+        cmd = cmd.disable_version_flag(true).arg(
+            clap::Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Toon de versie")
+                .help_heading("Opties"),
+        );
+    }
+    cmd.mut_subcommands(dutch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent_and_flags_name_their_keys() {
+        dutch(Cli::command()).debug_assert();
+        assert_eq!(flag_for("database_url"), "--database");
+        assert_eq!(flag_for("inbox_dir"), "--inbox");
+        assert_eq!(flag_for("batch_size"), "--batch-size");
+        let keys = super::super::config::Config::keys();
+        for cmd in std::iter::once(Cli::command()).chain(Cli::command().get_subcommands().cloned())
+        {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                let meta = ["config", "format", "out", "paths", "toon_bsn", "all"];
+                assert!(
+                    keys.contains(&id) || meta.contains(&id) || a.is_positional(),
+                    "flag {id} is neither a key nor a command option"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Listings (`holds list`, `signals list`, …): rows from the store as text lines or JSON. A new
+//! listing is a type implementing [`Listing`] and one line in `commands::run`; the database is
+//! opened read-only there (a missing one is refused, never created).
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::app::cli::{Format, ListArgs};
+use crate::store::{Store, StoreError};
+
+/// One listing: where its rows come from and how one row reads.
+pub trait Listing {
+    type Row: Serialize;
+    /// The text shown when there are no rows.
+    const EMPTY: &'static str;
+    fn rows(
+        store: &Store,
+        args: ListArgs,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
+    fn line(row: &Self::Row) -> String;
+}
+
+/// Exit 0 with the rows printed, 3 when the store fails.
+pub async fn run<L: Listing>(store: &Store, args: ListArgs) -> i32 {
+    let rows = match L::rows(store, args).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("iwmo: {e}");
+            return 3;
+        }
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
+        Format::Text if rows.is_empty() => println!("{}", L::EMPTY),
+        Format::Text => {
+            for r in &rows {
+                println!("{}", L::line(r));
+            }
+        }
+    }
+    0
+}
+
+/// Declaration lines held from payment.
+pub struct Holds;
+
+impl Listing for Holds {
+    type Row = crate::store::HoldRow;
+    const EMPTY: &'static str = "geen vastgehouden declaratieregels";
+
+    async fn rows(store: &Store, a: ListArgs) -> Result<Vec<Self::Row>, StoreError> {
+        store.holds(a.all, a.toon_bsn).await
+    }
+
+    fn line(h: &Self::Row) -> String {
+        format!(
+            "{} aanbieder {} declaratie {} ref {} cliënt {} toewijzing {} periode {} t/m {} {}: {}",
+            h.status,
+            h.aanbieder,
+            h.declaratie_nummer,
+            h.referentie_nummer,
+            h.client,
+            h.toewijzing_nummer,
+            h.periode_begin,
+            h.periode_eind,
+            crate::domain::Euro(h.bedrag),
+            h.reden
+        )
+    }
+}
+
+/// Local signals for auditors.
+pub struct Signals;
+
+impl Listing for Signals {
+    type Row = crate::store::SignalRow;
+    const EMPTY: &'static str = "geen signalen";
+
+    async fn rows(store: &Store, a: ListArgs) -> Result<Vec<Self::Row>, StoreError> {
+        store.signals(a.toon_bsn).await
+    }
+
+    fn line(s: &Self::Row) -> String {
+        format!(
+            "{} aanbieder {} ref {} (andere: {}) cliënt {} toewijzing {} periode {} t/m {}: {}",
+            s.soort,
+            s.aanbieder,
+            s.referentie_nummer,
+            s.andere_referentie.as_deref().unwrap_or("-"),
+            s.client,
+            s.toewijzing_nummer,
+            s.periode_begin,
+            s.periode_eind,
+            s.tekst
+        )
+    }
+}

@@ -1,0 +1,86 @@
+//! One module per command. [`run_sync`] answers the commands that need neither runtime nor
+//! database; [`run`] opens the database as the command's [`Access`] says and dispatches.
+//! A new listing is one module implementing [`lists::Listing`] plus its line in [`run`].
+
+pub mod audit;
+pub mod check;
+pub mod config;
+pub mod deadletters;
+pub mod imports;
+pub mod lists;
+pub mod policy;
+pub mod process;
+pub mod replay;
+pub mod serve;
+
+use super::cli::{AuditAction, Command, ListAction, PolicyAction};
+use super::config::Config;
+use super::db::{self, Access};
+use super::layers::Loaded;
+
+/// Commands without runtime: `check` and `config show`. None: the command needs [`run`].
+pub fn run_sync(command: &Command, loaded: &Loaded) -> Option<i32> {
+    match command {
+        Command::Check { paths, format } => Some(check::run(paths, *format, &loaded.config)),
+        Command::Config { action } => Some(config::run(action, loaded)),
+        _ => None,
+    }
+}
+
+/// How a command uses the database; None: it does not open one itself.
+pub fn access(command: &Command) -> Option<Access> {
+    match command {
+        Command::Process { .. }
+        | Command::Contracts { .. }
+        | Command::Toewijzingen { .. }
+        | Command::Productcodes { .. }
+        | Command::Policy { .. } => Some(Access::OrCreate),
+        Command::Holds { .. }
+        | Command::Signals { .. }
+        | Command::Replay { .. }
+        | Command::Audit { .. } => Some(Access::Existing),
+        // serve opens (and creates) its database itself, retrying while it is unreachable.
+        Command::Serve(_)
+        | Command::DeadLetters { .. }
+        | Command::Check { .. }
+        | Command::Config { .. } => None,
+    }
+}
+
+/// Runs a command inside the runtime.
+pub async fn run(command: Command, config: Config) -> i32 {
+    let Some(access) = access(&command) else {
+        return match command {
+            Command::Serve(_) => serve::run(config).await,
+            Command::DeadLetters { action, .. } => deadletters::run(&action, &config).await,
+            _ => 0,
+        };
+    };
+    let store = match db::open(&config.database_url, access).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match command {
+        Command::Process { paths, out } => process::run(&store, &config, &paths, out).await,
+        Command::Contracts { action } => imports::contracts(&store, &action).await,
+        Command::Toewijzingen { action } => imports::toewijzingen(&store, &action).await,
+        Command::Productcodes { action } => imports::productcodes(&store, &action).await,
+        Command::Policy {
+            action: PolicyAction::Set { gemeente, policy },
+        } => policy::set(&store, &gemeente, &policy).await,
+        Command::Holds {
+            action: ListAction::List(a),
+        } => lists::run::<lists::Holds>(&store, a).await,
+        Command::Signals {
+            action: ListAction::List(a),
+        } => lists::run::<lists::Signals>(&store, a).await,
+        Command::Replay { identificatie } => replay::run(&store, &identificatie).await,
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => audit::verify(&store).await,
+        Command::Serve(_)
+        | Command::DeadLetters { .. }
+        | Command::Check { .. }
+        | Command::Config { .. } => 0,
+    }
+}
