@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use iwmo::check::check_bytes;
 use iwmo::domain::RetourCode;
 use iwmo::message::{read, Message, ReadOptions};
-use iwmo::retour::{self, DeclaratieAnswer, RetourMeta, StartStopAnswer};
+use iwmo::retour::{self, DeclaratieAnswer, RetourMeta, StartStopAnswer, WijzigingAnswer};
 
 fn all_fixtures() -> Vec<PathBuf> {
     let mut v = common::fixtures("valid");
@@ -127,7 +127,7 @@ fn meta() -> RetourMeta {
     meta_after(NaiveDate::from_ymd_opt(2025, 3, 5).unwrap())
 }
 
-/// Every answer variant for every valid 305/307/323 fixture.
+/// Every answer variant for every valid 305/307/315/317/323 fixture.
 fn written_retours() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in common::fixtures("valid") {
@@ -158,6 +158,28 @@ fn written_retours() -> Vec<(String, String)> {
                         )
                         .to_xml(),
                     ));
+                }
+            }
+            Message::Wmo315(m) => {
+                let meta = meta_after(m.header.bericht_identificatie.dagtekening);
+                let mut answers = start_stop_answers(m.client.producten.len());
+                answers.push((
+                    "client",
+                    StartStopAnswer::Classes {
+                        client: vec![RetourCode::R9374],
+                        products: vec![vec![RetourCode::R9347, RetourCode::RS329]],
+                    },
+                ));
+                for (tag, a) in answers {
+                    let x = retour::verzoek_om_toewijzing(m, &meta, &a).to_xml();
+                    out.push((format!("{name}-316-{tag}"), x));
+                }
+            }
+            Message::Wmo317(m) => {
+                let meta = meta_after(m.header.bericht_identificatie.dagtekening);
+                for (tag, a) in wijziging_answers(m) {
+                    let x = retour::verzoek_om_wijziging(m, &meta, &a).to_xml();
+                    out.push((format!("{name}-318-{tag}"), x));
                 }
             }
             Message::Wmo323(m) => {
@@ -235,6 +257,36 @@ fn written_retours() -> Vec<(String, String)> {
     out
 }
 
+fn wijziging_answers(m: &iwmo::message::Wmo317) -> Vec<(&'static str, WijzigingAnswer)> {
+    let v = &m.client.verzoek;
+    let empty = |n: usize| vec![Vec::new(); n];
+    vec![
+        ("ok", WijzigingAnswer::Approved),
+        ("l2", WijzigingAnswer::Level2),
+        ("header", WijzigingAnswer::Header(vec![RetourCode::R9056])),
+        (
+            "verzoek",
+            WijzigingAnswer::Classes {
+                client: vec![],
+                verzoek: vec![RetourCode::R9349, RetourCode::R9374],
+                ongewijzigd: empty(v.ongewijzigde_producten.len()),
+                te_wijzigen: empty(v.te_wijzigen_producten.len()),
+                nieuw: empty(v.nieuwe_producten.len()),
+            },
+        ),
+        (
+            "products",
+            WijzigingAnswer::Classes {
+                client: vec![],
+                verzoek: vec![],
+                ongewijzigd: vec![vec![RetourCode::R9350]; v.ongewijzigde_producten.len()],
+                te_wijzigen: vec![vec![RetourCode::R9351]; v.te_wijzigen_producten.len()],
+                nieuw: vec![vec![RetourCode::R9361]; v.nieuwe_producten.len()],
+            },
+        ),
+    ]
+}
+
 fn start_stop_answers(n: usize) -> Vec<(&'static str, StartStopAnswer)> {
     vec![
         ("ok", StartStopAnswer::Approved),
@@ -291,7 +343,14 @@ fn written_messages_and_retours_validate_against_the_official_xsd() {
         files.push(p);
     }
     let retours = written_retours();
-    assert!(retours.len() >= 40, "{}", retours.len());
+    assert!(retours.len() >= 60, "{}", retours.len());
+    for kind in ["316", "318"] {
+        let n = retours
+            .iter()
+            .filter(|(name, _)| name.contains(&format!("-{kind}-")))
+            .count();
+        assert!(n >= 8, "{n} written WMO{kind}");
+    }
     for (name, xml) in &retours {
         // Our own reader accepts what we write, and level 2 finds nothing in it.
         let parsed = read(xml.as_bytes(), ReadOptions::default())
@@ -354,4 +413,123 @@ fn retour_structure_follows_the_reference() {
         panic!()
     };
     assert_eq!(e.declaratie_antwoord, x.declaratie_antwoord);
+}
+
+#[test]
+fn verzoek_retours_follow_the_306_pattern() {
+    use iwmo::message::{Wmo315, Wmo317};
+    let load = |f: &str| {
+        read(
+            &common::read(&common::root().join("fixtures/valid").join(f)),
+            ReadOptions::default(),
+        )
+        .unwrap()
+        .message
+    };
+    let Message::Wmo315(vot) = load("315b.xml") else {
+        panic!()
+    };
+    let vot: Wmo315 = vot;
+    let m = meta_after(vot.header.bericht_identificatie.dagtekening);
+
+    // Fully approved: header only, no codes, no XsltVersie.
+    let x = retour::verzoek_om_toewijzing(&vot, &m, &StartStopAnswer::Approved);
+    assert!(x.client.is_none() && x.header.retour_codes.is_empty());
+    assert_eq!(x.header.heen, vot.header);
+    assert_eq!(x.header.identificatie_retour, m.identificatie);
+    // Level 2: 0001 with the XSLT version.
+    let x = retour::verzoek_om_toewijzing(&vot, &m, &StartStopAnswer::Level2);
+    assert_eq!(x.header.retour_codes, vec![RetourCode::R0001]);
+    assert_eq!(
+        x.header.xslt_versie.map(|v| v.to_string()),
+        Some("2.10.5".into())
+    );
+    assert!(x.client.is_none());
+    // Level 3: the client mirrored, a code on every class.
+    let a = StartStopAnswer::Classes {
+        client: vec![],
+        products: vec![vec![], vec![RetourCode::R9347]],
+    };
+    let x = retour::verzoek_om_toewijzing(&vot, &m, &a);
+    assert_eq!(x.header.retour_codes, vec![RetourCode::R0200]);
+    let c = x.client.as_ref().expect("client");
+    assert_eq!(c.retour_codes, vec![RetourCode::R0200]);
+    assert_eq!(c.item.commentaar, vot.client.commentaar);
+    let codes: Vec<Vec<RetourCode>> = c
+        .item
+        .producten
+        .iter()
+        .map(|p| p.retour_codes.clone())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            vec![RetourCode::R0200],
+            vec![RetourCode::R9347],
+            vec![RetourCode::R0200],
+            vec![RetourCode::R0200]
+        ]
+    );
+    assert_eq!(c.item.producten[1].item, vot.client.producten[1]);
+    // The written 316 reads back to the same retour.
+    let Message::Wmo316(back) = read(x.to_xml().as_bytes(), ReadOptions::default())
+        .unwrap()
+        .message
+    else {
+        panic!()
+    };
+    assert_eq!(back, x);
+
+    // 318 from a decision of the level-3 rules: TR351 on the TeWijzigenProduct (no toewijzing
+    // stored), 0200 on the Client and the Verzoek.
+    let Message::Wmo317(vow) = load("317a.xml") else {
+        panic!()
+    };
+    let vow: Wmo317 = vow;
+    let d = iwmo::rules::verzoek::check_317(
+        &vow,
+        &iwmo::rules::state::VerzoekSnapshot::default(),
+        vow.header.bericht_identificatie.dagtekening,
+    );
+    let answer = WijzigingAnswer::from_decision(&d);
+    let x = retour::verzoek_om_wijziging(&vow, &m, &answer);
+    assert_eq!(x.header.retour_codes, vec![RetourCode::R0200]);
+    let c = x.client.as_ref().expect("client");
+    assert_eq!(c.retour_codes, vec![RetourCode::R0200]);
+    assert_eq!(c.item.verzoek.retour_codes, vec![RetourCode::R0200]);
+    let v = &c.item.verzoek.item;
+    assert_eq!(
+        v.referentie_aanbieder,
+        vow.client.verzoek.referentie_aanbieder
+    );
+    assert_eq!(
+        v.te_wijzigen_producten[0].retour_codes,
+        vec![RetourCode::R9351]
+    );
+    assert!(v.ongewijzigde_producten.is_empty() && v.nieuwe_producten.is_empty());
+    let Message::Wmo318(back) = read(x.to_xml().as_bytes(), ReadOptions::default())
+        .unwrap()
+        .message
+    else {
+        panic!()
+    };
+    assert_eq!(back, x);
+    // TR374 goes on the Verzoek; an approved decision gives the header-only retour.
+    let s = iwmo::rules::state::VerzoekSnapshot {
+        open_verzoeken: vec!["VOT-2025-0001".into()],
+        ..Default::default()
+    };
+    let d = iwmo::rules::verzoek::check_317(&vow, &s, vow.header.bericht_identificatie.dagtekening);
+    match WijzigingAnswer::from_decision(&d) {
+        WijzigingAnswer::Classes { verzoek, .. } => assert_eq!(verzoek, vec![RetourCode::R9374]),
+        other => panic!("{other:?}"),
+    }
+    let d = iwmo::rules::verzoek::WijzigingDecision {
+        te_wijzigen: vec![vec![]],
+        ..Default::default()
+    };
+    assert_eq!(
+        WijzigingAnswer::from_decision(&d),
+        WijzigingAnswer::Approved
+    );
 }

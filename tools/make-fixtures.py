@@ -560,6 +560,126 @@ def build_level2():
        "/Bericht/Declaratie/Clienten/Client[2]/Bsn", "second client's BSN 999990045 fails the 11-proef")
 
 
+# ================================================================= 315 / 317 (VOT / VOW)
+AP = "/Bericht/Client/AangevraagdeProducten/AangevraagdProduct"
+VZ = "/Bericht/Client/Verzoek"
+OP = VZ + "/OngewijzigdeProducten/OngewijzigdProduct"
+TW = VZ + "/TeWijzigenProducten/TeWijzigenProduct"
+NP = VZ + "/NieuweProducten/NieuwProduct"
+
+
+def build_verzoek():
+    s = base("315a")
+    L1("315-missing-verwijzer.xml", rep(s, block(s, "wmo315:Verwijzer"), ""), AP + "/Verwijzer",
+       "required Verwijzer removed")
+    L1("315-raamcontract-3.xml", set_text(s, "wmo315:Raamcontract", "3"), AP + "/Raamcontract",
+       "Raamcontract 3 (LDT_JaNee has 1 and 2)")
+    L2("315-bsn-elfproef.xml", set_text(s, "wmo315:Bsn", "999990018"), ["CS002"], "/Bericht/Client/Bsn",
+       "BSN 999990018 fails the 11-proef")
+    L2("315-datumgebruik-inconsistent.xml",
+       rep(s, "<iwmo:Datum>1948-03-12</iwmo:Datum>\n",
+           "<iwmo:Datum>1948-03-12</iwmo:Datum>\n      <iwmo:DatumGebruik>1</iwmo:DatumGebruik>\n"),
+       ["CS139"], "/Bericht/Client/Geboortedatum/DatumGebruik", "DatumGebruik 1 (day unknown) but the day is 12")
+    L2("315-geboortedatum-over-120-years.xml", set_text(s, "iwmo:Datum", "1905-02-09"), ["TR002"],
+       "/Bericht/Client/Geboortedatum/Datum", "born 1905-02-09, more than 120 years before Dagtekening 2025-02-10")
+    L2("315-geboortedatum-after-dagtekening.xml", set_text(s, "iwmo:Datum", "2025-02-11"), ["TR134"],
+       "/Bericht/Client/Geboortedatum/Datum", "Geboortedatum after Dagtekening 2025-02-10")
+    L2("315-code-without-omvang.xml", rep(s, block(s, "wmo315:Omvang"), ""), ["CD041"], AP + "/Product/Code",
+       "Product/Code filled but Omvang missing (reported at Code)")
+    L2("315-verwijzer-gemeente-with-zorgverlenercode.xml",
+       rep(s, "<iwmo:Naam>Wijkteam Zuid</iwmo:Naam>\n",
+           "<iwmo:Naam>Wijkteam Zuid</iwmo:Naam>\n          <iwmo:ZorgverlenerCode>01234567</iwmo:ZorgverlenerCode>\n"),
+       ["CD068"], AP + "/Verwijzer/ZorgverlenerCode", "Verwijzer Type 01 (gemeente) must not have a ZorgverlenerCode")
+    huisarts = set_text(s, "iwmo:Type", "02")
+    L2("315-verwijzer-huisarts-code-and-naam.xml",
+       rep(huisarts, "<iwmo:Naam>Wijkteam Zuid</iwmo:Naam>\n",
+           "<iwmo:Naam>Wijkteam Zuid</iwmo:Naam>\n          <iwmo:ZorgverlenerCode>01234567</iwmo:ZorgverlenerCode>\n"),
+       ["CD066"], AP + "/Verwijzer/Naam", "Verwijzer Type 02 (huisarts) with both ZorgverlenerCode and Naam")
+    L2("315-verwijzer-huisarts-without-code-or-naam.xml", drop(huisarts, "<iwmo:Naam>Wijkteam Zuid"), ["CD067"],
+       AP + "/Verwijzer/Type", "Verwijzer Type 02 (huisarts) with neither ZorgverlenerCode nor Naam")
+    L2("315-frequentie-week-without-einddatum.xml", drop(s, "<wmo315:ToewijzingEinddatum>"), ["CD076"],
+       AP + "/Omvang/Frequentie", "2 dagdelen per week without ToewijzingEinddatum")
+    L2("315-eenheid-16-frequentie-1.xml", set_text(s, "iwmo:Frequentie", "1"), ["CS343"], AP + "/Omvang/Frequentie",
+       "Eenheid 16 (dagdeel) per dag is not allowed; Frequentie must be 2, 4 or 6")
+    L2("315-einddatum-before-ingangsdatum.xml", set_text(s, "wmo315:ToewijzingEinddatum", "2025-02-28"), ["CS003"],
+       AP + "/ToewijzingEinddatum", "ToewijzingEinddatum 2025-02-28 before ToewijzingIngangsdatum 2025-03-01")
+    L2("315-omvang-and-budget.xml",
+       rep(s, "        </wmo315:Omvang>\n", "        </wmo315:Omvang>\n        <wmo315:Budget>10000</wmo315:Budget>\n"),
+       ["CD077", "CD078"], AP + "/Budget", "AangevraagdProduct with both Omvang and Budget")
+    second = block(s, "wmo315:AangevraagdProduct").replace(">07<", ">02<").replace(">07A01<", ">02A01<")
+    L2("315-duplicate-referentieaanbieder.xml",
+       rep(s, "    </wmo315:AangevraagdeProducten>\n", second + "    </wmo315:AangevraagdeProducten>\n"),
+       ["TR101", "TR383"], AP + "[2]", "two AangevraagdProducten with ReferentieAanbieder VOT-2025-0001")
+    later = block(s, "wmo315:AangevraagdProduct").replace("VOT-2025-0001", "VOT-2025-0009").replace(
+        ">2025-03-01<", ">2025-06-01<")
+    L2("315-overlapping-product.xml",
+       rep(s, "    </wmo315:AangevraagdeProducten>\n", later + "    </wmo315:AangevraagdeProducten>\n"),
+       ["TR386"], AP + "[2]", "dagbesteding 07A01 requested twice for overlapping periods")
+
+    s = base("315b")
+    L2("315-beschikkingnummer-without-ingangsdatum.xml", drop(s, "<wmo315:BeschikkingIngangsdatum>"), ["CD043"],
+       AP + "[1]/BeschikkingNummer", "BeschikkingNummer without BeschikkingIngangsdatum")
+    L2("315-budget-without-einddatum.xml", drop(s, "<wmo315:ToewijzingEinddatum>"), ["CD075"], AP + "[1]/Budget",
+       "aspecific request with Budget but without ToewijzingEinddatum")
+    L2("315-no-product-no-budget.xml", drop(rep(s, block(s, "wmo315:Product"), ""), "<wmo315:Budget>"),
+       ["CD079", "TR386"], AP + "[1]",
+       "first AangevraagdProduct without Product and Budget; a generic request also overlaps 03A01 (TR386)")
+    L2("315-aspecific-with-omvang.xml",
+       rep(s, "        <wmo315:Budget>150000</wmo315:Budget>\n",
+           "        <wmo315:Omvang>\n          <iwmo:Volume>10</iwmo:Volume>\n          <iwmo:Eenheid>04</iwmo:Eenheid>\n"
+           "          <iwmo:Frequentie>4</iwmo:Frequentie>\n        </wmo315:Omvang>\n"),
+       ["CD095"], AP + "[1]/Omvang", "aspecific request (no Code) after 2020 must not have an Omvang")
+
+    s = base("317a")
+    L1("317-redenverzoek-3.xml", set_text(s, "wmo317:RedenVerzoek", "3"), VZ + "/RedenVerzoek",
+       "RedenVerzoek 3 does not exist")
+    L1("317-missing-gewensteingangsdatum.xml", drop(s, "<wmo317:GewensteIngangsdatum>"), TW + "/GewensteIngangsdatum",
+       "TeWijzigenProduct without GewensteIngangsdatum")
+    L2("317-bsn-elfproef.xml", set_text(s, "wmo317:Bsn", "999990018"), ["CS002"], "/Bericht/Client/Bsn",
+       "BSN 999990018 fails the 11-proef (the XSLT checks every Bsn, also in a 317)")
+    L2("317-einddatum-before-gewenste.xml", set_text(s, "wmo317:Einddatum", "2025-03-31"), ["CS003"], TW + "/Einddatum",
+       "Einddatum 2025-03-31 before GewensteIngangsdatum 2025-04-01")
+    L2("317-budget-without-einddatum.xml",
+       drop(rep(s, block(s, "wmo317:Omvang"), "          <wmo317:Budget>100000</wmo317:Budget>\n"), "<wmo317:Einddatum>"),
+       ["CD075"], TW + "/Budget", "TeWijzigenProduct with Budget but without Einddatum")
+    L2("317-frequentie-week-without-einddatum.xml", drop(s, "<wmo317:Einddatum>"), ["CD076"], TW + "/Omvang/Frequentie",
+       "6 uur per week without Einddatum")
+    L2("317-omvang-and-budget.xml",
+       rep(s, "          </wmo317:Omvang>\n", "          </wmo317:Omvang>\n          <wmo317:Budget>10000</wmo317:Budget>\n"),
+       ["CD077", "CD078"], TW + "/Budget", "TeWijzigenProduct with both Omvang and Budget")
+    L2("317-eenheid-14-frequentie-1.xml", set_text(set_text(s, "iwmo:Eenheid", "14"), "iwmo:Frequentie", "1"), ["CS338"],
+       TW + "/Omvang/Frequentie", "Eenheid 14 (etmaal) per dag is not allowed")
+    again = block(s, "wmo317:TeWijzigenProduct").replace(">2025-04-01<", ">2025-07-01<")
+    L2("317-duplicate-tewijzigenproduct.xml",
+       rep(s, "      </wmo317:TeWijzigenProducten>\n", again + "      </wmo317:TeWijzigenProducten>\n"),
+       ["TR101"], TW + "[2]", "ToewijzingNummer 40001 twice in TeWijzigenProducten")
+
+    s = base("317b")
+    L1("317-empty-nieuweproducten.xml", rep(s, block(s, "wmo317:NieuweProducten"), "      <wmo317:NieuweProducten/>\n"),
+       NP, "NieuweProducten without NieuwProduct")
+    L2("317-only-nieuwproduct.xml", rep(s, block(s, "wmo317:OngewijzigdeProducten"), ""), ["TR352"], VZ,
+       "Verzoek without OngewijzigdProduct and TeWijzigenProduct")
+    L2("317-only-ongewijzigd.xml", rep(s, block(s, "wmo317:NieuweProducten"), ""), ["TR353"], VZ,
+       "Verzoek without TeWijzigenProduct and NieuwProduct: nothing to change")
+    L2("317-duplicate-ongewijzigd.xml",
+       rep(s, "      </wmo317:OngewijzigdeProducten>\n", block(s, "wmo317:OngewijzigdProduct") + "      </wmo317:OngewijzigdeProducten>\n"),
+       ["TR101"], OP + "[2]", "ToewijzingNummer 40001 twice in OngewijzigdeProducten")
+    L2("317-nieuw-code-without-omvang.xml", rep(s, block(s, "wmo317:Omvang"), ""), ["CD041"], NP + "/Product/Code",
+       "NieuwProduct with Product/Code but without Omvang")
+    L2("317-nieuw-no-product-no-budget.xml", rep(rep(s, block(s, "wmo317:Omvang"), ""), block(s, "wmo317:Product"), ""),
+       ["CD079"], NP, "NieuwProduct without Product and without Budget")
+    L2("317-nieuw-aspecific-with-omvang.xml", drop(s, "<iwmo:Code>"), ["CD096"], NP + "/Omvang",
+       "NieuwProduct without Code after 2020 must not have an Omvang")
+    L2("317-nieuw-gewenste-on-dagtekening.xml", set_text(s, "wmo317:GewensteIngangsdatum", "2025-03-20"), ["TR380"],
+       NP + "/GewensteIngangsdatum", "GewensteIngangsdatum equal to Dagtekening 2025-03-20 (must be after it)")
+    L2("317-nieuw-eenheid-83-frequentie-1.xml", set_text(s, "iwmo:Frequentie", "1"), ["CS338"], NP + "/Omvang/Frequentie",
+       "Eenheid 83 (euro's) per dag is not allowed")
+    later = block(s, "wmo317:NieuwProduct").replace(">2025-05-01<", ">2025-06-01<")
+    L2("317-nieuw-overlapping.xml",
+       rep(s, "      </wmo317:NieuweProducten>\n", later + "      </wmo317:NieuweProducten>\n"),
+       ["TR410"], NP + "[2]", "HbH 01A02 requested twice as NieuwProduct for overlapping periods")
+
+
 # ================================================================= checks
 def schema_for(doc):
     m = NS_RE.match(etree.QName(doc.getroot()).namespace or "")
@@ -617,6 +737,7 @@ def main():
     build_intake()
     build_level1()
     build_level2()
+    build_verzoek()
     names = [f[0] for f in FIX]
     dups = {n for n in names if names.count(n) > 1}
     assert not dups, dups

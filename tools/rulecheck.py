@@ -1,7 +1,7 @@
 """Small re-implementation of the in-message (level-2) rules of the official iWmo 3.2 rule XSLT
 (XSLTVersie 2.10.5), used by make-fixtures.py as a cross-check of the fixture corpus.
 
-It only covers the rules that can fire on 301/305/307/323/325 messages and follows the XSLT's own
+It only covers the rules that can fire on 301/305/307/315/317/323/325 messages and follows the XSLT's own
 logic (including its quirks), not the informatiemodel prose. It is a test aid, not the product's
 implementation. `check(tree)` returns a sorted list of rule ids that fire.
 """
@@ -156,6 +156,15 @@ def check(tree):
             groups.append((kids(e, "StopProduct"), k_stop))
         if n == "Prestaties":
             groups.append((kids(e, "Prestatie"), k_prest))
+        if n == "AangevraagdeProducten":
+            groups.append((kids(e, "AangevraagdProduct"), lambda x: txt(x, "ReferentieAanbieder")))
+        if n == "OngewijzigdeProducten":
+            groups.append((kids(e, "OngewijzigdProduct"), lambda x: txt(x, "ToewijzingNummer")))
+        if n == "TeWijzigenProducten":
+            groups.append((kids(e, "TeWijzigenProduct"), lambda x: txt(x, "ToewijzingNummer")))
+        if n == "NieuweProducten":
+            groups.append((kids(e, "NieuwProduct"),
+                           lambda x: (txt(x, "GewensteIngangsdatum"), txt(x, "Product", "Categorie"), txt(x, "Product", "Code"))))
         for elems, kf in groups:
             if dup(elems, kf):
                 errs.add("TR101")
@@ -252,6 +261,12 @@ def check(tree):
                 if same and (ak or "").strip() not in ("11", "12", "13", "14") \
                         and (bk or "").strip() not in ("11", "12", "13", "14") and overlap(a, b):
                     errs.add("TR302")
+
+    # ---------- 315 / 317
+    if kind == "wmo315":
+        check_315(root, dag, errs)
+    if kind == "wmo317":
+        check_317(root, dag, errs)
 
     # ---------- 305 / 307
     if kind in ("wmo305", "wmo307"):
@@ -360,3 +375,105 @@ def check(tree):
             elif signed(kid(decl, "TotaalToegekendBedrag")) != 0:
                 errs.add("TR342")
     return sorted(errs)
+
+
+# ---------- 315 / 317 (module level; the 301 rules above are inline)
+HULP = ("11", "12", "13", "14")
+
+
+def _late(eind):
+    return eind is None or dnum(eind) > 20201231
+
+
+def _shape(p, ing_name, eind_name, errs, units_rule, code_rule, has_product):
+    """CD041/CD075-CD079, CS003, CS338/CS343 and CD095/CD096 on one product class."""
+    code_f = filled(p, "Product", "Code")
+    omv = kid(p, "Omvang")
+    bud = filled(p, "Budget")
+    eind, ing = txt(p, eind_name), txt(p, ing_name)
+    if eind is not None and dnum(ing) > dnum(eind):
+        errs.add("CS003")
+    if omv is not None:
+        if _late(eind) and (txt(omv, "Eenheid") or "") in ("14", "16", "83", "84") \
+                and (txt(omv, "Frequentie") or "") not in ("2", "4", "6"):
+            errs.add(units_rule)
+        if (txt(omv, "Frequentie") or "").strip() == "2" and eind is None:
+            errs.add("CD076")
+        if kid(p, "Budget") is not None:
+            errs.add("CD078")
+        if code_rule and _late(eind) and not code_f:
+            errs.add(code_rule)
+    if bud and eind is None:
+        errs.add("CD075")
+    if bud and omv is not None:
+        errs.add("CD077")
+    if has_product:
+        if code_f and omv is None:
+            errs.add("CD041")
+        if not bud and kid(p, "Product") is None:
+            errs.add("CD079")
+
+
+def _stacked(a, b, ing_name, eind_name):
+    ac, bc = txt(a, "Product", "Code"), txt(b, "Product", "Code")
+    ak, bk = txt(a, "Product", "Categorie"), txt(b, "Product", "Categorie")
+    same = ((ac and bc and ac == bc) and (ak and bk and ak == bk)) \
+        or ((not ac or not bc) and (ak and bk and ak == bk)) \
+        or ((not ac and not ak) or (not bc and not bk))
+    if not same or (ak or "").strip() in HULP or (bk or "").strip() in HULP:
+        return False
+    a0, a1, b0, b1 = txt(a, ing_name), txt(a, eind_name), txt(b, ing_name), txt(b, eind_name)
+    if a1 and b1:
+        return not (dnum(a1) < dnum(b0) or dnum(b1) < dnum(a0))
+    if a1:
+        return dnum(a1) >= dnum(b0)
+    if b1:
+        return dnum(b1) >= dnum(a0)
+    return True
+
+
+def check_315(root, dag, errs):
+    cl = kid(root, "Client")
+    d = txt(cl, "Geboortedatum", "Datum")
+    if d is not None and dag is not None and dnum(d) > dnum(dag):
+        errs.add("TR134")
+    aps = kids(kid(cl, "AangevraagdeProducten"), "AangevraagdProduct")
+    for i, ap in enumerate(aps):
+        _shape(ap, "ToewijzingIngangsdatum", "ToewijzingEinddatum", errs, "CS343", "CD095", True)
+        if filled(ap, "BeschikkingNummer") != filled(ap, "BeschikkingIngangsdatum"):
+            errs.add("CD043")
+        v = kid(ap, "Verwijzer")
+        zorg = (txt(v, "Type") or "").strip() in ("02", "03", "04", "05")
+        code, naam = filled(v, "ZorgverlenerCode"), filled(v, "Naam")
+        if zorg and code and naam:
+            errs.add("CD066")
+        if zorg and not code and not naam:
+            errs.add("CD067")
+        if not zorg and code:
+            errs.add("CD068")
+        ref = (txt(ap, "ReferentieAanbieder") or "").strip()
+        for b in aps[:i]:
+            if txt(b, "ReferentieAanbieder") == ref:
+                errs.add("TR383")
+            if _stacked(b, ap, "ToewijzingIngangsdatum", "ToewijzingEinddatum"):
+                errs.add("TR386")
+
+
+def check_317(root, dag, errs):
+    vz = kid(root, "Client", "Verzoek")
+    ong = [e for e in vz.iter() if isinstance(e.tag, str) and ln(e) == "OngewijzigdProduct"]
+    tws = [e for e in vz.iter() if isinstance(e.tag, str) and ln(e) == "TeWijzigenProduct"]
+    nps = [e for e in vz.iter() if isinstance(e.tag, str) and ln(e) == "NieuwProduct"]
+    if not ong and not tws:
+        errs.add("TR352")
+    if not tws and not nps:
+        errs.add("TR353")
+    for t in tws:
+        _shape(t, "GewensteIngangsdatum", "Einddatum", errs, "CS338", None, False)
+    for i, n in enumerate(nps):
+        _shape(n, "GewensteIngangsdatum", "Einddatum", errs, "CS338", "CD096", True)
+        if dag is None or dnum(dag) >= dnum(txt(n, "GewensteIngangsdatum")):
+            errs.add("TR380")
+        for b in nps[:i]:
+            if _stacked(b, n, "GewensteIngangsdatum", "Einddatum"):
+                errs.add("TR410")

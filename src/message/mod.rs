@@ -6,6 +6,7 @@ pub mod namespaces;
 pub mod schema;
 pub mod startstop;
 pub mod toewijzing;
+pub mod verzoek;
 pub mod xml;
 
 pub use common::{
@@ -14,6 +15,10 @@ pub use common::{
 pub use declaratie::{Prestatie, Wmo323, Wmo325};
 pub use startstop::{StartProduct, StopProduct, Wmo305, Wmo306, Wmo307, Wmo308};
 pub use toewijzing::{ToegewezenProduct, Wmo301, Wmo302};
+pub use verzoek::{
+    AangevraagdProduct, NieuwProduct, OngewijzigdProduct, TeWijzigenProduct, Wmo315, Wmo316,
+    Wmo317, Wmo318,
+};
 
 use crate::intake::{self, IntakeError};
 use schema::StructureError;
@@ -132,9 +137,13 @@ pub enum Message {
     Wmo306(Wmo306),
     Wmo307(Wmo307),
     Wmo308(Wmo308),
+    Wmo315(Wmo315),
+    Wmo316(Wmo316),
+    Wmo317(Wmo317),
+    Wmo318(Wmo318),
     Wmo323(Wmo323),
     Wmo325(Wmo325),
-    /// 315–320: checked at level 1 only; no typed model yet.
+    /// 319/320: checked at level 1 only; no typed model yet.
     Untyped(MessageKind),
 }
 
@@ -147,6 +156,10 @@ impl Message {
             Message::Wmo306(_) => MessageKind::Wmo306,
             Message::Wmo307(_) => MessageKind::Wmo307,
             Message::Wmo308(_) => MessageKind::Wmo308,
+            Message::Wmo315(_) => MessageKind::Wmo315,
+            Message::Wmo316(_) => MessageKind::Wmo316,
+            Message::Wmo317(_) => MessageKind::Wmo317,
+            Message::Wmo318(_) => MessageKind::Wmo318,
             Message::Wmo323(_) => MessageKind::Wmo323,
             Message::Wmo325(_) => MessageKind::Wmo325,
             Message::Untyped(k) => *k,
@@ -162,6 +175,10 @@ impl Message {
             Message::Wmo306(m) => m.to_xml(),
             Message::Wmo307(m) => m.to_xml(),
             Message::Wmo308(m) => m.to_xml(),
+            Message::Wmo315(m) => m.to_xml(),
+            Message::Wmo316(m) => m.to_xml(),
+            Message::Wmo317(m) => m.to_xml(),
+            Message::Wmo318(m) => m.to_xml(),
             Message::Wmo323(m) => m.to_xml(),
             Message::Wmo325(m) => m.to_xml(),
             Message::Untyped(_) => return None,
@@ -192,6 +209,22 @@ impl Message {
                 &m.header.bericht_identificatie,
             ),
             Message::Wmo308(m) => (
+                m.header.heen.afzender.to_string(),
+                &m.header.heen.bericht_identificatie,
+            ),
+            Message::Wmo315(m) => (
+                m.header.afzender.to_string(),
+                &m.header.bericht_identificatie,
+            ),
+            Message::Wmo316(m) => (
+                m.header.heen.afzender.to_string(),
+                &m.header.heen.bericht_identificatie,
+            ),
+            Message::Wmo317(m) => (
+                m.header.afzender.to_string(),
+                &m.header.bericht_identificatie,
+            ),
+            Message::Wmo318(m) => (
                 m.header.heen.afzender.to_string(),
                 &m.header.heen.bericht_identificatie,
             ),
@@ -293,6 +326,10 @@ fn typed(kind: MessageKind, root: El<'_, '_>) -> Result<Message, ConvertError> {
         MessageKind::Wmo306 => Message::Wmo306(Wmo306::from_doc(root)?),
         MessageKind::Wmo307 => Message::Wmo307(Wmo307::from_doc(root)?),
         MessageKind::Wmo308 => Message::Wmo308(Wmo308::from_doc(root)?),
+        MessageKind::Wmo315 => Message::Wmo315(Wmo315::from_doc(root)?),
+        MessageKind::Wmo316 => Message::Wmo316(Wmo316::from_doc(root)?),
+        MessageKind::Wmo317 => Message::Wmo317(Wmo317::from_doc(root)?),
+        MessageKind::Wmo318 => Message::Wmo318(Wmo318::from_doc(root)?),
         MessageKind::Wmo323 => Message::Wmo323(Wmo323::from_doc(root)?),
         MessageKind::Wmo325 => Message::Wmo325(Wmo325::from_doc(root)?),
         other => Message::Untyped(other),

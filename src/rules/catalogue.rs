@@ -133,6 +133,21 @@ pub static RULES: &[Rule] = &[
     l2!("TR342", "Het verschil tussen TotaalIngediendBedrag en TotaalToegekendBedrag komt niet overeen met de som van de afgewezen prestaties (of TotaalToegekendBedrag is niet 0 bij afkeur van de hele declaratie)."),
     l2!("TR358", "TotaalIngediendBedrag is niet gelijk aan de som van de debet- min creditbedragen van alle prestaties."),
     l2!("TR416", "Er is al een debetregel voor dezelfde ProductPeriode, ProductCategorie, ProductCode en ToewijzingNummer in dit bericht."),
+    // Level 2 for WMO315 (VOT) and WMO317 (VOW): the XSLT 2.10.5 rules of docs/level2-rules.md
+    // §9; texts after the XSLT's Details (CD/CS) and the official TR definitions.
+    l2!("CD043", "BeschikkingNummer en BeschikkingIngangsdatum moeten beide gevuld of beide leeg zijn."),
+    l2!("CD066", "Bij een Verwijzer van Type 02, 03, 04 of 05 met een ZorgverlenerCode moet de Naam van de verwijzer leeg zijn."),
+    l2!("CD067", "Bij een Verwijzer van Type 02, 03, 04 of 05 zonder ZorgverlenerCode moet de Naam van de verwijzer gevuld zijn."),
+    l2!("CD068", "Bij een Verwijzer van een ander Type dan 02, 03, 04 of 05 moet de ZorgverlenerCode leeg zijn."),
+    l2!("CD095", "Omvang moet leeg zijn als de Code in Product van het AangevraagdProduct leeg is en de ToewijzingEinddatum na 31-12-2020 ligt of leeg is."),
+    l2!("CD096", "Omvang moet leeg zijn als de Code in Product van het NieuwProduct leeg is en de Einddatum na 31-12-2020 ligt of leeg is."),
+    l2!("CS343", "Bij Eenheid 14, 16, 83 of 84 moet de Frequentie 2, 4 of 6 zijn (als de ToewijzingEinddatum na 31-12-2020 ligt of leeg is)."),
+    l2!("TR352", "Een verzoek om wijziging moet minstens één OngewijzigdProduct of TeWijzigenProduct bevatten."),
+    l2!("TR353", "Een verzoek om wijziging moet minstens één TeWijzigenProduct of NieuwProduct bevatten."),
+    l2!("TR380", "De GewensteIngangsdatum van een NieuwProduct moet na de Dagtekening van het bericht liggen."),
+    l2!("TR383", "De ReferentieAanbieder moet uniek zijn voor elk AangevraagdProduct in het bericht."),
+    l2!("TR386", "Hetzelfde product wordt in het verzoek om toewijzing meerdere keren aangevraagd voor (deels) dezelfde periode."),
+    l2!("TR410", "Hetzelfde product wordt als NieuwProduct meerdere keren aangevraagd voor (deels) dezelfde periode."),
     // ---- Level 3 (cross-message) and level 4 (external sources) ----
     l3!("TR056", R9056, "De Identificatie van het bericht is al eerder gebruikt voor dit berichttype door deze afzender."),
     l4!("TR135", R8848, "De Dagtekening van het bericht ligt na de systeemdatum van de gemeente."),
@@ -167,6 +182,19 @@ pub static RULES: &[Rule] = &[
     l3!("TR389", R9389, "Er is al een goedgekeurde debetprestatie voor dezelfde ProductPeriode, ProductCategorie, ProductCode en ToewijzingNummer die niet is gecrediteerd."),
     l3!("TR390", R9390, "Deze debetprestatie is al eerder gecrediteerd."),
     l4!("TR381", RS329, "De ProductCode hoort niet bij de ProductCategorie volgens de gebruikte productcodelijst."),
+    // Level 3 for WMO315/WMO317 (src/rules/verzoek.rs): texts after the official TR definitions
+    // and the WJ001 descriptions of their retour codes.
+    l3!("TR347", R9347, "De ReferentieAanbieder is niet uniek: deze aanbieder heeft hem al eerder gebruikt."),
+    l3!("TR374", R9374, "Er is al een verzoek van deze aanbieder voor deze cliënt in behandeling."),
+    l3!("TR349", R9349, "Het verzoek om wijziging bevat niet alle actuele toewijzingen van de cliënt (als OngewijzigdProduct of TeWijzigenProduct)."),
+    l3!("TR350", R9350, "Het OngewijzigdProduct is via het ToewijzingNummer niet gerelateerd aan een actuele toewijzing van deze gemeente aan deze aanbieder."),
+    l3!("TR351", R9351, "Het TeWijzigenProduct is via het ToewijzingNummer niet gerelateerd aan een actuele toewijzing van deze gemeente aan deze aanbieder."),
+    l3!("TR357", R9357, "De GewensteIngangsdatum ligt op of voor de Dagtekening, maar is niet gelijk aan de Ingangsdatum van de toewijzing."),
+    l3!("TR373", R9373, "Het Budget (of het totaal binnen de geldigheidsduur) wordt gewijzigd, maar de GewensteIngangsdatum is niet gelijk aan de Ingangsdatum van de toewijzing."),
+    l3!("TR375", R9375, "Omvang is gevuld, terwijl de toewijzing met dit ToewijzingNummer geen Product heeft en de Einddatum na 31-12-2020 ligt of leeg is."),
+    l3!("TR411", R9411, "Omvang is leeg, terwijl de Code in Product van de toewijzing met dit ToewijzingNummer gevuld is."),
+    l3!("TR412", R9412, "Omvang is gevuld, terwijl de Code in Product van de toewijzing met dit ToewijzingNummer leeg is en de Einddatum na 31-12-2020 ligt of leeg is."),
+    l3!("TR361", R9361, "Het product komt in het verzoek om wijziging vaker voor met overlappende periodes."),
     // Local policy, not a rule of the standard: "geen startbericht, geen betaling" as a rejection
     // (policy `reject`). OP364 forbids this; it is logged as a deviation. Retour code 9069
     // ("geen actuele start") is the closest the code list offers.

@@ -8,6 +8,7 @@ pub mod holds;
 pub mod inmessage;
 pub mod startstop;
 pub mod state;
+pub mod verzoek;
 
 pub use catalogue::{rule, Level, Rule, RULES};
 

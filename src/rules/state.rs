@@ -204,3 +204,23 @@ pub struct ToewijzingSom {
     /// Signed cents.
     pub bedrag: i64,
 }
+
+/// What a 315/317 check needs (src/rules/verzoek.rs). Every list is scoped to this gemeente
+/// (Ontvanger); only rows of this aanbieder (Afzender) count, whatever else is loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerzoekSnapshot {
+    /// Toewijzingen of this gemeente: all of this client (TR349) plus those the 317 names by
+    /// ToewijzingNummer (TR350/TR351/TR304). Several versions of one ToewijzingNummer may be
+    /// present; the latest Toewijzingsdatum + Toewijzingstijd is the current one (IV013).
+    pub toewijzingen: Vec<Toewijzing>,
+    /// ReferentieAanbieder values of this aanbieder's earlier verzoeken (315 AangevraagdProduct,
+    /// 317 Verzoek) that were taken in (TR347). A rejected verzoek counts as never sent.
+    pub referenties_aanbieder: Vec<String>,
+    /// ReferentieAanbieder of this aanbieder's verzoeken for this client that are still in
+    /// behandeling (TR374): taken in, and not yet answered with a 319 with VerzoekAntwoord 1
+    /// (afgewezen) nor with a 301 carrying that ReferentieAanbieder.
+    pub open_verzoeken: Vec<String>,
+    /// The product code list in use; empty means no list is loaded (no S329 check, TR381).
+    #[serde(default)]
+    pub product_codes: Vec<(ProductCategorie, ProductCode)>,
+}

@@ -13,7 +13,8 @@ use crate::rules::{idx, Finding};
 /// Path of the header Dagtekening that TR002/TR134/TR137 compare with.
 pub const DAGTEKENING: &str = "/Bericht/Header/BerichtIdentificatie/Dagtekening";
 
-/// At most this many findings per pair rule (TR302, TR315, TR316, TR416) and message.
+/// At most this many findings per pair rule (TR302, TR315, TR316, TR383, TR386, TR410, TR416)
+/// and message.
 pub const MAX_PAIR_FINDINGS: usize = 1000;
 
 /// Collects findings in the order the rules fire.

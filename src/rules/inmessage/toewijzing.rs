@@ -3,8 +3,9 @@
 
 use chrono::NaiveDate;
 
+use super::shape::{self, Shape, Span};
 use super::shared::{child, cs002, dnum, filled, geboortedatum, nth, tr101, tr134, ymd, Findings};
-use crate::domain::{Eenheid, Frequentie, NaamGebruik, OpenPeriode, RedenWijziging};
+use crate::domain::{NaamGebruik, OpenPeriode, RedenWijziging};
 use crate::message::common::VolledigeNaam;
 use crate::message::toewijzing::{Communicatie, Contact, Relatie};
 use crate::message::{ToegewezenProduct, Wmo301};
@@ -269,11 +270,6 @@ fn toegewezen_producten(out: &mut Findings, tps: &[ToegewezenProduct], dag: Naiv
     );
 }
 
-/// The Omvang-related rules apply only to toewijzingen without Einddatum or ending after 2020.
-fn after_2020(tp: &ToegewezenProduct) -> bool {
-    tp.einddatum.is_none_or(|e| dnum(e) > 20201231)
-}
-
 fn toegewezen_product(
     out: &mut Findings,
     tps: &[ToegewezenProduct],
@@ -285,7 +281,15 @@ fn toegewezen_product(
     let Some(path) = paths.get(i) else { return };
     let p = |name: &str| child(path, name);
     let nr = format!("ToewijzingNummer {}", tp.toewijzing_nummer);
-    let code = tp.product.as_ref().and_then(|p| p.code.as_ref());
+    let s = Shape {
+        path,
+        label: &nr,
+        product: tp.product.as_ref(),
+        begin: ("Ingangsdatum", tp.ingangsdatum),
+        eind: ("Einddatum", tp.einddatum),
+        omvang: tp.omvang.as_ref(),
+        budget: tp.budget,
+    };
 
     tr134(
         out,
@@ -295,79 +299,15 @@ fn toegewezen_product(
         dag,
         true,
     );
-    if let Some(eind) = tp.einddatum {
-        if dnum(tp.ingangsdatum) > dnum(eind) {
-            out.add(
-                "CS003",
-                vec![p("Ingangsdatum"), p("Einddatum")],
-                format!(
-                    "{nr}: Ingangsdatum {}, Einddatum {}",
-                    ymd(tp.ingangsdatum),
-                    ymd(eind)
-                ),
-            );
-        }
-    }
+    shape::cs003(out, &s);
     if tp.reden_wijziging == Some(RedenWijziging::AdministratieveCorrectieVervallen) {
         out.add("CS336", vec![p("RedenWijziging")], nr.clone());
     }
-    if let Some(o) = &tp.omvang {
-        let omvang = p("Omvang");
-        // At Omvang/Eenheid.
-        let eenheid_telt = matches!(
-            o.eenheid,
-            Eenheid::Etmaal | Eenheid::Dagdeel | Eenheid::Euro | Eenheid::StuksInspanning
-        );
-        let freq_ok = matches!(
-            o.frequentie,
-            Frequentie::PerWeek | Frequentie::PerMaand | Frequentie::TotaalBinnenGeldigheidsduur
-        );
-        if after_2020(tp) && eenheid_telt && !freq_ok {
-            let mut locations = Vec::new();
-            if tp.einddatum.is_some() {
-                locations.push(p("Einddatum"));
-            }
-            locations.push(child(&omvang, "Eenheid"));
-            locations.push(child(&omvang, "Frequentie"));
-            out.add(
-                "CS338",
-                locations,
-                format!("{nr}: Eenheid {}, Frequentie {}", o.eenheid, o.frequentie),
-            );
-        }
-        // At Omvang/Frequentie.
-        if o.frequentie == Frequentie::PerWeek && tp.einddatum.is_none() {
-            out.add("CD076", vec![child(&omvang, "Frequentie")], nr.clone());
-        }
-        // At Omvang.
-        if tp.budget.is_some() {
-            out.add("CD078", vec![omvang.clone(), p("Budget")], nr.clone());
-        }
-        if after_2020(tp) && code.is_none() {
-            let mut locations = Vec::new();
-            if tp.einddatum.is_some() {
-                locations.push(p("Einddatum"));
-            }
-            locations.push(omvang.clone());
-            out.add("CD080", locations, nr.clone());
-        }
-    }
-    if tp.budget.is_some() {
-        // At Budget.
-        if tp.einddatum.is_none() {
-            out.add("CD075", vec![p("Budget")], nr.clone());
-        }
-        if tp.omvang.is_some() {
-            out.add("CD077", vec![p("Omvang"), p("Budget")], nr.clone());
-        }
-    }
+    shape::omvang(out, &s, "CS338", Some("CD080"));
+    shape::budget(out, &s);
     // At ToegewezenProduct.
-    if code.is_some() && tp.omvang.is_none() {
-        out.add("CD041", vec![child(&p("Product"), "Code")], nr.clone());
-    }
-    if tp.budget.is_none() && tp.product.is_none() {
-        out.add("CD079", vec![path.clone()], nr.clone());
-    }
+    shape::cd041(out, &s);
+    shape::cd079(out, &s);
     if tp.reden_wijziging == Some(RedenWijziging::Verwijderd) {
         if let Some(eind) = tp.einddatum {
             if eind != tp.ingangsdatum {
@@ -394,33 +334,11 @@ fn tr302_ignored(tp: &ToegewezenProduct) -> bool {
     ) && tp.einddatum == Some(tp.ingangsdatum)
 }
 
-/// TR302: "the same product" as the XSLT defines it (on element presence and raw text).
-fn same_product(a: &ToegewezenProduct, b: &ToegewezenProduct) -> bool {
-    let (ac, bc) = (
-        a.product.as_ref().and_then(|p| p.code.as_ref()),
-        b.product.as_ref().and_then(|p| p.code.as_ref()),
-    );
-    let (ak, bk) = (
-        a.product.as_ref().map(|p| p.categorie),
-        b.product.as_ref().map(|p| p.categorie),
-    );
-    let cat_equal = ak.is_some() && ak == bk;
-    let codes_equal = ac.is_some() && ac == bc;
-    // (a) same Categorie and same Code, or (b) same Categorie and one of them without Code …
-    let specific = cat_equal && (codes_equal || ac.is_none() || bc.is_none());
-    // … or (c) one of them is generic (neither Categorie nor Code) and overlaps anything.
-    let generic = (ac.is_none() && ak.is_none()) || (bc.is_none() && bk.is_none());
-    specific || generic
-}
-
-/// TR302: inclusive overlap of [Ingangsdatum, Einddatum], a missing Einddatum being open.
-fn overlap(a: &ToegewezenProduct, b: &ToegewezenProduct) -> bool {
-    let (a0, b0) = (dnum(a.ingangsdatum), dnum(b.ingangsdatum));
-    match (a.einddatum.map(dnum), b.einddatum.map(dnum)) {
-        (Some(a1), Some(b1)) => !(a1 < b0 || b1 < a0),
-        (Some(a1), None) => a1 >= b0,
-        (None, Some(b1)) => b1 >= a0,
-        (None, None) => true,
+fn span(tp: &ToegewezenProduct) -> Span<'_> {
+    Span {
+        product: tp.product.as_ref(),
+        begin: tp.ingangsdatum,
+        eind: tp.einddatum,
     }
 }
 
@@ -429,22 +347,14 @@ fn tr302(out: &mut Findings, tps: &[ToegewezenProduct], paths: &[String], i: usi
     let (Some(b), Some(b_path)) = (tps.get(i), paths.get(i)) else {
         return;
     };
-    if tr302_ignored(b)
-        || b.product
-            .as_ref()
-            .is_some_and(|p| p.categorie.is_hulpmiddel())
-    {
+    if tr302_ignored(b) {
         return;
     }
     for (j, a) in tps.iter().enumerate().take(i) {
         if out.pair_limit_reached("TR302") {
             return;
         }
-        let hulpmiddel = a
-            .product
-            .as_ref()
-            .is_some_and(|p| p.categorie.is_hulpmiddel());
-        if tr302_ignored(a) || hulpmiddel || !same_product(a, b) || !overlap(a, b) {
+        if tr302_ignored(a) || !shape::stacked(&span(a), &span(b)) {
             continue;
         }
         let a_path = paths.get(j).cloned().unwrap_or_default();
@@ -452,17 +362,11 @@ fn tr302(out: &mut Findings, tps: &[ToegewezenProduct], paths: &[String], i: usi
             "TR302",
             vec![a_path, b_path.clone()],
             format!(
-                "ToewijzingNummer {} ({}{}) en {} ({}{})",
+                "ToewijzingNummer {} ({}) en {} ({})",
                 a.toewijzing_nummer,
-                ymd(a.ingangsdatum),
-                a.einddatum
-                    .map(|e| format!(" t/m {}", ymd(e)))
-                    .unwrap_or_default(),
+                span(a).periode_text(),
                 b.toewijzing_nummer,
-                ymd(b.ingangsdatum),
-                b.einddatum
-                    .map(|e| format!(" t/m {}", ymd(e)))
-                    .unwrap_or_default(),
+                span(b).periode_text(),
             ),
         );
     }
