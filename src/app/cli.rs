@@ -114,10 +114,25 @@ pub enum Command {
         #[command(subcommand)]
         action: ListAction,
     },
-    /// Voer de beslissing over een bericht opnieuw uit op de toenmalige stand en meld of die identiek is.
+    /// Verzoeken om toewijzing (WMO315) en om wijziging (WMO317) die op een besluit van de gemeente wachten.
+    Verzoeken {
+        #[command(subcommand)]
+        action: ListAction,
+    },
+    /// Toewijzingen die de aanbieder met retourcodes heeft geweigerd (WMO302).
+    Weigeringen {
+        #[command(subcommand)]
+        action: ListAction,
+    },
+    /// Voer de beslissing over een bericht opnieuw uit op de toenmalige stand (uitkomst, bevindingen,
+    /// wijzigingen zoals holds, en de bytes van het antwoord) en meld precies wat afwijkt.
     Replay {
         /// BerichtIdentificatie/Identificatie van het bericht.
-        identificatie: String,
+        #[arg(required_unless_present = "alle")]
+        identificatie: Option<String>,
+        /// Alle opgeslagen beslissingen, in volgorde van ontvangst.
+        #[arg(long, conflicts_with = "identificatie")]
+        alle: bool,
     },
     /// Controleer de hashketen over alle opgeslagen berichten.
     Audit {

@@ -233,7 +233,7 @@ impl Room for Wmo323Room {
             Answer::Level2 => DeclaratieAnswer::Level2,
             Answer::Header(c) => DeclaratieAnswer::Header(c.clone()),
             Answer::Declaratie(a) => a.clone(),
-            Answer::Approved | Answer::Classes { .. } => {
+            Answer::Approved | Answer::Classes { .. } | Answer::Wijziging(_) => {
                 return Err("geen antwoord op een declaratie".into())
             }
         };

@@ -14,6 +14,7 @@ pub mod registry;
 pub mod room;
 mod startstop;
 mod toewijzing;
+mod verzoek;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ pub use room::{Answer, Assessed, Keys, Need, Room};
 use crate::domain::RetourCode;
 use crate::message::Message;
 use crate::retour::RetourMeta;
-use crate::rules::state::{DeclaratieSnapshot, StartStopSnapshot};
+use crate::rules::state::{DeclaratieSnapshot, StartStopSnapshot, VerzoekSnapshot};
 use crate::rules::Finding;
 
 /// The state a decision was based on.
@@ -35,6 +36,7 @@ pub enum Snapshot {
     Geen,
     StartStop(StartStopSnapshot),
     Declaratie(DeclaratieSnapshot),
+    Verzoek(VerzoekSnapshot),
 }
 
 /// Everything besides the message that a decision depends on.

@@ -5,12 +5,15 @@ use super::declaratie::Wmo323Room;
 use super::room::Room;
 use super::startstop::StartStopRoom;
 use super::toewijzing::{Wmo301Room, Wmo302Room};
+use super::verzoek::{Wmo315Room, Wmo317Room};
 use crate::message::{MessageKind, StartProduct, StopProduct};
 
 static WMO301: Wmo301Room = Wmo301Room;
 static WMO302: Wmo302Room = Wmo302Room;
 static WMO305: StartStopRoom<StartProduct> = StartStopRoom::new();
 static WMO307: StartStopRoom<StopProduct> = StartStopRoom::new();
+static WMO315: Wmo315Room = Wmo315Room;
+static WMO317: Wmo317Room = Wmo317Room;
 static WMO323: Wmo323Room = Wmo323Room;
 
 /// (kind, its room).
@@ -19,6 +22,8 @@ static ROOMS: &[(MessageKind, &dyn Room)] = &[
     (MessageKind::Wmo302, &WMO302),
     (MessageKind::Wmo305, &WMO305),
     (MessageKind::Wmo307, &WMO307),
+    (MessageKind::Wmo315, &WMO315),
+    (MessageKind::Wmo317, &WMO317),
     (MessageKind::Wmo323, &WMO323),
 ];
 

@@ -1,8 +1,8 @@
 //! One room per message kind the gemeente receives: everything that differs between kinds.
 
-use crate::domain::{Bsn, Gemeentecode, RetourCode, ToewijzingNummer};
+use crate::domain::{AgbCode, Bsn, Gemeentecode, RetourCode, ToewijzingNummer};
 use crate::message::{Message, Wmo323};
-use crate::retour::{DeclaratieAnswer, RetourMeta};
+use crate::retour::{DeclaratieAnswer, RetourMeta, WijzigingAnswer};
 use crate::rules::Finding;
 
 use super::{Changes, Input, Placed};
@@ -32,6 +32,15 @@ pub enum Need<'m> {
     },
     /// Everything a 323 is checked against.
     Declaratie(&'m Wmo323),
+    /// A request (315/317): the client's toewijzingen and those named, the aanbieder's earlier
+    /// and open requests.
+    Verzoek {
+        gemeente: Gemeentecode,
+        aanbieder: AgbCode,
+        bsn: Bsn,
+        nummers: Vec<ToewijzingNummer>,
+        referenties: Vec<String>,
+    },
 }
 
 /// How a message is answered, before it is written.
@@ -51,6 +60,8 @@ pub enum Answer {
     },
     /// A 325 on a 323 that passed level 2 and the header rules.
     Declaratie(DeclaratieAnswer),
+    /// A 318 with the classes of a 317 (Verzoek and its three product lists).
+    Wijziging(WijzigingAnswer),
 }
 
 /// The level-3/4 decision of a room.

@@ -307,7 +307,9 @@ impl<P: StartOrStop> Room for StartStopRoom<P> {
                 client: client.clone(),
                 products: products.clone(),
             },
-            Answer::Declaratie(_) => return Err("geen antwoord op een start of stop".into()),
+            Answer::Declaratie(_) | Answer::Wijziging(_) => {
+                return Err("geen antwoord op een start of stop".into())
+            }
         };
         Ok((
             format!("WMO{}", P::RETOUR.0),

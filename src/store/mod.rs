@@ -15,7 +15,7 @@ mod snapshot;
 
 pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use outbox::Pending;
-pub use read::{HoldRow, SignalRow, StoredDecision};
+pub use read::{HoldRow, SignalRow, StoredDecision, VerzoekRow, WeigeringRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Row};

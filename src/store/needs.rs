@@ -9,7 +9,7 @@ use super::rows;
 use super::{padded, shape, Ph, Result, Tx, CHUNK};
 use crate::decide::{Need, Snapshot};
 use crate::domain::{Bsn, Gemeentecode, Nummer, ToewijzingNummer};
-use crate::rules::state::{OpenLine, StartPolicy};
+use crate::rules::state::{OpenLine, StartPolicy, VerzoekSnapshot};
 
 /// A start/stop request: gemeente, client, the ToewijzingNummers named.
 type StartStopRequest = (Gemeentecode, Bsn, Vec<ToewijzingNummer>);
@@ -28,6 +28,18 @@ impl Tx {
                     bsn,
                     nummers,
                 }) => startstop.push((i, (*gemeente, *bsn, nummers.clone()))),
+                Some(Need::Verzoek {
+                    gemeente,
+                    aanbieder,
+                    bsn,
+                    nummers,
+                    referenties,
+                }) => {
+                    let s = self
+                        .verzoek_snapshot(gemeente, aanbieder, bsn, nummers, referenties)
+                        .await?;
+                    out[i] = Snapshot::Verzoek(s);
+                }
                 Some(Need::Declaratie(m)) => {
                     let mut s = self.declaratie_snapshot(m).await?;
                     s.held = self.held_by_reference(m).await?;
@@ -54,6 +66,76 @@ impl Tx {
             out[i] = Snapshot::StartStop(s);
         }
         Ok(out)
+    }
+
+    /// The client's current toewijzingen at this gemeente and those named, the aanbieder's
+    /// earlier requests with the same ReferentieAanbieder (TR347) and its open requests for this
+    /// client (TR374), and the product code list.
+    async fn verzoek_snapshot(
+        &mut self,
+        gemeente: &Gemeentecode,
+        aanbieder: &crate::domain::AgbCode,
+        bsn: &Bsn,
+        nummers: &[ToewijzingNummer],
+        referenties: &[String],
+    ) -> Result<VerzoekSnapshot> {
+        let mut toewijzingen = self.toewijzingen(gemeente, nummers).await?;
+        let of_client = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {} FROM toewijzingen WHERE gemeente = $1 AND bsn = $2",
+            rows::TOEWIJZING_COLS
+        )))
+        .bind(gemeente.to_string())
+        .bind(bsn.expose().to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for r in &of_client {
+            let t = rows::toewijzing(r)?;
+            if !toewijzingen
+                .iter()
+                .any(|x| x.toewijzing_nummer == t.toewijzing_nummer)
+            {
+                toewijzingen.push(t);
+            }
+        }
+        toewijzingen.sort_by_key(|t| t.toewijzing_nummer.get());
+        let earlier: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT referenties, gemeente, bsn, status FROM verzoeken WHERE aanbieder = $1 ORDER BY id",
+        )
+        .bind(aanbieder.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let split = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+        let mut referenties_aanbieder: Vec<String> = earlier
+            .iter()
+            .flat_map(|(r, ..)| split(r))
+            .filter(|r| referenties.contains(r))
+            .collect();
+        referenties_aanbieder.dedup();
+        let (g, b) = (gemeente.to_string(), bsn.expose().to_string());
+        let open_verzoeken = earlier
+            .iter()
+            .filter(|(_, eg, eb, st)| *eg == g && *eb == b && st == "open")
+            .flat_map(|(r, ..)| split(r))
+            .collect();
+        let product_codes = sqlx::query_as::<_, (String, String)>(
+            "SELECT product_categorie, product_code FROM product_codes",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?
+        .into_iter()
+        .filter_map(|(c, p)| {
+            Some((
+                crate::domain::ProductCategorie::parse(&c).ok()?,
+                crate::message::ProductCode::parse(&p).ok()?,
+            ))
+        })
+        .collect();
+        Ok(VerzoekSnapshot {
+            toewijzingen,
+            referenties_aanbieder,
+            open_verzoeken,
+            product_codes,
+        })
     }
 
     /// Per client: its approved, not credited debit Prestaties with the status of their hold,

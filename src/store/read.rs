@@ -23,6 +23,33 @@ pub struct StoredDecision {
     pub answer_xml: Option<String>,
 }
 
+/// A request (315/317) as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerzoekRow {
+    pub soort: String,
+    pub status: String,
+    pub gemeente: String,
+    pub aanbieder: String,
+    /// Masked unless asked for.
+    pub client: String,
+    pub referenties: String,
+    pub toewijzingen: String,
+    pub ontvangen: String,
+    pub uiterlijk: String,
+}
+
+/// A toewijzing refused by the aanbieder (WMO302), as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeigeringRow {
+    pub gemeente: String,
+    pub toewijzing_nummer: i64,
+    pub aanbieder: String,
+    pub codes: String,
+    /// Identificatie of the 302 it came in.
+    pub identificatie: String,
+    pub ontvangen: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HoldRow {
     pub hold_id: i64,
@@ -68,6 +95,55 @@ fn mask(bsn: &str, show: bool) -> String {
 }
 
 impl Store {
+    /// Open requests (or all, with `all`), oldest deadline first.
+    pub async fn verzoeken(&self, all: bool, show_bsn: bool) -> Result<Vec<VerzoekRow>> {
+        let rows = sqlx::query(
+            "SELECT soort, status, gemeente, aanbieder, bsn, referenties, toewijzingen, ontvangen, uiterlijk FROM verzoeken \
+             WHERE ($1 = 1 OR status = 'open') ORDER BY uiterlijk, id",
+        )
+        .bind(i64::from(all))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VerzoekRow {
+                    soort: get_str(r, "soort")?,
+                    status: get_str(r, "status")?,
+                    gemeente: get_str(r, "gemeente")?,
+                    aanbieder: get_str(r, "aanbieder")?,
+                    client: mask(&get_str(r, "bsn")?, show_bsn),
+                    referenties: get_str(r, "referenties")?,
+                    toewijzingen: get_str(r, "toewijzingen")?,
+                    ontvangen: get_str(r, "ontvangen")?,
+                    uiterlijk: get_str(r, "uiterlijk")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Toewijzingen refused by the aanbieder, newest first.
+    pub async fn weigeringen(&self) -> Result<Vec<WeigeringRow>> {
+        let rows = sqlx::query(
+            "SELECT w.gemeente, w.toewijzing_nummer, COALESCE(m.afzender, '') AS aanbieder, w.codes, \
+             COALESCE(m.identificatie, '') AS identificatie, w.created_at FROM toewijzing_weigeringen w \
+             JOIN messages m ON m.id = w.message_id ORDER BY w.id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WeigeringRow {
+                    gemeente: get_str(r, "gemeente")?,
+                    toewijzing_nummer: get_i64(r, "toewijzing_nummer")?,
+                    aanbieder: get_str(r, "aanbieder")?,
+                    codes: get_str(r, "codes")?,
+                    identificatie: get_str(r, "identificatie")?,
+                    ontvangen: get_str(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// The first message with this (Afzender, kind, Identificatie): (message id, payload hash).
     pub async fn inbox_key(
         &self,

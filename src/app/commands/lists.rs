@@ -99,3 +99,49 @@ impl Listing for Signals {
         )
     }
 }
+
+/// Requests (315/317) waiting for the gemeente's decision; `--all` also the settled ones.
+pub struct Verzoeken;
+
+impl Listing for Verzoeken {
+    type Row = crate::store::VerzoekRow;
+    const EMPTY: &'static str = "geen openstaande verzoeken";
+
+    async fn rows(store: &Store, a: ListArgs) -> Result<Vec<Self::Row>, StoreError> {
+        store.verzoeken(a.all, a.toon_bsn).await
+    }
+
+    fn line(v: &Self::Row) -> String {
+        format!(
+            "{} {} gemeente {} aanbieder {} cliënt {} referentie {} toewijzing(en) {} ontvangen {} besluit uiterlijk {}",
+            v.status,
+            v.soort,
+            v.gemeente,
+            v.aanbieder,
+            v.client,
+            v.referenties,
+            if v.toewijzingen.is_empty() { "-" } else { &v.toewijzingen },
+            v.ontvangen,
+            v.uiterlijk
+        )
+    }
+}
+
+/// Toewijzingen the aanbieder refused in a WMO302.
+pub struct Weigeringen;
+
+impl Listing for Weigeringen {
+    type Row = crate::store::WeigeringRow;
+    const EMPTY: &'static str = "geen geweigerde toewijzingen";
+
+    async fn rows(store: &Store, _a: ListArgs) -> Result<Vec<Self::Row>, StoreError> {
+        store.weigeringen().await
+    }
+
+    fn line(w: &Self::Row) -> String {
+        format!(
+            "gemeente {} toewijzing {} geweigerd door aanbieder {} met code(s) {} (bericht {}, {})",
+            w.gemeente, w.toewijzing_nummer, w.aanbieder, w.codes, w.identificatie, w.ontvangen
+        )
+    }
+}

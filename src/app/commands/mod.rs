@@ -37,6 +37,8 @@ pub fn access(command: &Command) -> Option<Access> {
         | Command::Policy { .. } => Some(Access::OrCreate),
         Command::Holds { .. }
         | Command::Signals { .. }
+        | Command::Verzoeken { .. }
+        | Command::Weigeringen { .. }
         | Command::Replay { .. }
         | Command::Audit { .. } => Some(Access::Existing),
         // serve opens (and creates) its database itself, retrying while it is unreachable.
@@ -74,7 +76,15 @@ pub async fn run(command: Command, config: Config) -> i32 {
         Command::Signals {
             action: ListAction::List(a),
         } => lists::run::<lists::Signals>(&store, a).await,
-        Command::Replay { identificatie } => replay::run(&store, &identificatie).await,
+        Command::Verzoeken {
+            action: ListAction::List(a),
+        } => lists::run::<lists::Verzoeken>(&store, a).await,
+        Command::Weigeringen {
+            action: ListAction::List(a),
+        } => lists::run::<lists::Weigeringen>(&store, a).await,
+        Command::Replay { identificatie, .. } => {
+            replay::run(&store, identificatie.as_deref()).await
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => audit::verify(&store).await,
