@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod declaratie;
+pub mod intake;
 pub mod namespaces;
 pub mod schema;
 pub mod startstop;
@@ -15,7 +16,7 @@ pub use declaratie::{Prestatie, Wmo323, Wmo325};
 pub use startstop::{StartProduct, StopProduct, Wmo305, Wmo306, Wmo307, Wmo308};
 pub use toewijzing::{ToegewezenProduct, Wmo301, Wmo302};
 
-use crate::intake::{self, IntakeError};
+use intake::IntakeError;
 use schema::StructureError;
 use xml::{ConvertError, El};
 
