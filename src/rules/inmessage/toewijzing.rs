@@ -311,47 +311,7 @@ fn toegewezen_product(
     if tp.reden_wijziging == Some(RedenWijziging::AdministratieveCorrectieVervallen) {
         out.add("CS336", vec![p("RedenWijziging")], nr.clone());
     }
-    if let Some(o) = &tp.omvang {
-        let omvang = p("Omvang");
-        // At Omvang/Eenheid.
-        let eenheid_telt = matches!(
-            o.eenheid,
-            Eenheid::Etmaal | Eenheid::Dagdeel | Eenheid::Euro | Eenheid::StuksInspanning
-        );
-        let freq_ok = matches!(
-            o.frequentie,
-            Frequentie::PerWeek | Frequentie::PerMaand | Frequentie::TotaalBinnenGeldigheidsduur
-        );
-        if after_2020(tp) && eenheid_telt && !freq_ok {
-            let mut locations = Vec::new();
-            if tp.einddatum.is_some() {
-                locations.push(p("Einddatum"));
-            }
-            locations.push(child(&omvang, "Eenheid"));
-            locations.push(child(&omvang, "Frequentie"));
-            out.add(
-                "CS338",
-                locations,
-                format!("{nr}: Eenheid {}, Frequentie {}", o.eenheid, o.frequentie),
-            );
-        }
-        // At Omvang/Frequentie.
-        if o.frequentie == Frequentie::PerWeek && tp.einddatum.is_none() {
-            out.add("CD076", vec![child(&omvang, "Frequentie")], nr.clone());
-        }
-        // At Omvang.
-        if tp.budget.is_some() {
-            out.add("CD078", vec![omvang.clone(), p("Budget")], nr.clone());
-        }
-        if after_2020(tp) && code.is_none() {
-            let mut locations = Vec::new();
-            if tp.einddatum.is_some() {
-                locations.push(p("Einddatum"));
-            }
-            locations.push(omvang.clone());
-            out.add("CD080", locations, nr.clone());
-        }
-    }
+    omvang_rules(out, tp, path, &nr);
     if tp.budget.is_some() {
         // At Budget.
         if tp.einddatum.is_none() {
@@ -384,6 +344,53 @@ fn toegewezen_product(
         }
     }
     tr302(out, tps, paths, i);
+}
+
+/// CS338, CD076, CD078 and CD080 of a ToegewezenProduct with an Omvang, at the Omvang and its
+/// parts.
+fn omvang_rules(out: &mut Findings, tp: &ToegewezenProduct, path: &str, nr: &str) {
+    let Some(o) = &tp.omvang else { return };
+    let p = |name: &str| child(path, name);
+    let code = tp.product.as_ref().and_then(|p| p.code.as_ref());
+    let omvang = p("Omvang");
+    // At Omvang/Eenheid.
+    let eenheid_telt = matches!(
+        o.eenheid,
+        Eenheid::Etmaal | Eenheid::Dagdeel | Eenheid::Euro | Eenheid::StuksInspanning
+    );
+    let freq_ok = matches!(
+        o.frequentie,
+        Frequentie::PerWeek | Frequentie::PerMaand | Frequentie::TotaalBinnenGeldigheidsduur
+    );
+    if after_2020(tp) && eenheid_telt && !freq_ok {
+        let mut locations = Vec::new();
+        if tp.einddatum.is_some() {
+            locations.push(p("Einddatum"));
+        }
+        locations.push(child(&omvang, "Eenheid"));
+        locations.push(child(&omvang, "Frequentie"));
+        out.add(
+            "CS338",
+            locations,
+            format!("{nr}: Eenheid {}, Frequentie {}", o.eenheid, o.frequentie),
+        );
+    }
+    // At Omvang/Frequentie.
+    if o.frequentie == Frequentie::PerWeek && tp.einddatum.is_none() {
+        out.add("CD076", vec![child(&omvang, "Frequentie")], nr.to_string());
+    }
+    // At Omvang.
+    if tp.budget.is_some() {
+        out.add("CD078", vec![omvang.clone(), p("Budget")], nr.to_string());
+    }
+    if after_2020(tp) && code.is_none() {
+        let mut locations = Vec::new();
+        if tp.einddatum.is_some() {
+            locations.push(p("Einddatum"));
+        }
+        locations.push(omvang.clone());
+        out.add("CD080", locations, nr.to_string());
+    }
 }
 
 /// TR302 ignores deleted toewijzingen (RedenWijziging 01/13 with Einddatum = Ingangsdatum).
