@@ -1,7 +1,8 @@
 //! `iwmo serve` end to end: the real binary on the file transport and (when IWMO_TEST_AMQP_URL
 //! is set) on RabbitMQ, on SQLite and (when IWMO_TEST_PG_URL is set) on PostgreSQL: answers,
 //! health/readiness/metrics, duplicates, exactly-once after a SIGKILL, graceful SIGTERM, dead
-//! letters, and no BSN in any log line.
+//! letters, and no BSN in any log line. With IWMO_REQUIRE_SERVICES=1 (.ci/run) a missing
+//! RabbitMQ or PostgreSQL fails the tests that need it instead of skipping them.
 
 mod common;
 
@@ -503,16 +504,6 @@ fn file_transport_on(db: &TestDb) {
 // ---------------------------------------------------------------------------------------------
 // RabbitMQ helpers.
 
-fn amqp_url() -> Option<String> {
-    let u = std::env::var("IWMO_TEST_AMQP_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty());
-    if u.is_none() {
-        eprintln!("skipped: IWMO_TEST_AMQP_URL not set (RabbitMQ tests)");
-    }
-    u
-}
-
 /// The unique topology names of one test, as IWMO_* variables for the child.
 struct Topology {
     url: String,
@@ -713,7 +704,9 @@ fn block<T>(f: impl FnOnce() -> T) -> T {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amqp_answers_duplicates_and_metrics() {
-    let Some(url) = amqp_url() else { return };
+    let Some(url) = common::amqp_server() else {
+        return;
+    };
     for db in common::backends() {
         amqp_answers_on(&url, &db).await;
     }
@@ -872,7 +865,9 @@ async fn amqp_answers_on(url: &str, db: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amqp_exactly_once_after_sigkill() {
-    let Some(url) = amqp_url() else { return };
+    let Some(url) = common::amqp_server() else {
+        return;
+    };
     for db in common::backends() {
         amqp_crash_on(&url, &db).await;
     }
@@ -1020,9 +1015,10 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
 /// The queue's delivery limit is 1 here: any return during the outage would show as a dead letter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amqp_database_outage_returns_nothing_to_the_queue() {
-    let Some(url) = amqp_url() else { return };
+    let Some(url) = common::amqp_server() else {
+        return;
+    };
     let Some(pg) = common::pg_server() else {
-        eprintln!("skipped: IWMO_TEST_PG_URL not set");
         return;
     };
     const N: u32 = 40;
@@ -1141,7 +1137,9 @@ async fn amqp_database_outage_returns_nothing_to_the_queue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amqp_garbage_is_not_dead_lettered() {
-    let Some(url) = amqp_url() else { return };
+    let Some(url) = common::amqp_server() else {
+        return;
+    };
     let db = TestDb::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let topo = Topology::new(&url, "dl");
