@@ -821,7 +821,6 @@ async fn a_group_of_clients_decides_like_one_by_one() {
 #[tokio::test]
 async fn client_locks_serialise_one_client_and_bound_the_lock_table() {
     let Some(server) = common::pg_server() else {
-        eprintln!("skipped: IWMO_TEST_PG_URL not set");
         return;
     };
     let db = common::TestDb::postgres(&server);

@@ -224,17 +224,6 @@ code_list!(
     }
 );
 
-impl RetourCode {
-    /// The official Dutch meaning from the basisschema.
-    pub fn omschrijving(&self) -> &'static str {
-        crate::message::schema::tables::RETOUR_CODE_DOCS
-            .iter()
-            .find(|(c, _)| *c == self.code())
-            .map(|(_, d)| *d)
-            .unwrap_or("")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,7 +235,6 @@ mod tests {
         let ours: Vec<&str> = RetourCode::ALL.iter().map(|c| c.code()).collect();
         let xsd: Vec<&str> = RETOUR_CODE_DOCS.iter().map(|(c, _)| *c).collect();
         assert_eq!(ours, xsd);
-        assert!(RetourCode::R8001.omschrijving().len() > 5);
     }
 
     #[test]

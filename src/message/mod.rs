@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod declaratie;
+pub mod intake;
 pub mod namespaces;
 pub mod schema;
 pub mod startstop;
@@ -20,7 +21,7 @@ pub use verzoek::{
     Wmo317, Wmo318,
 };
 
-use crate::intake::{self, IntakeError};
+use intake::IntakeError;
 use schema::StructureError;
 use xml::{ConvertError, El};
 

@@ -76,16 +76,7 @@ impl Class for StartProduct {
         })
     }
     fn write_children(&self, w: &mut XmlOut) {
-        w.leaf_opt("ToewijzingNummer", &self.toewijzing_nummer);
-        if let Some(p) = &self.product {
-            p.write(w);
-        }
-        w.leaf_opt(
-            "ToewijzingIngangsdatum",
-            &self.toewijzing_ingangsdatum.map(|d| fmt_date(&d)),
-        );
-        w.leaf("Begindatum", fmt_date(&self.begindatum));
-        w.leaf("StatusAanlevering", self.status_aanlevering);
+        self.view().write(w);
     }
 }
 
@@ -120,8 +111,32 @@ impl Class for StopProduct {
         })
     }
     fn write_children(&self, w: &mut XmlOut) {
+        self.view().write(w);
+    }
+}
+
+impl ProductList for StopProduct {
+    const LIST: &'static str = "StopProducten";
+}
+
+/// A StartProduct or StopProduct as one shape: the key of the start, for a stop its end, and
+/// the StatusAanlevering. Lets the rules treat 305 and 307 with one piece of code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartStopView<'p> {
+    pub toewijzing_nummer: Option<ToewijzingNummer>,
+    pub product: Option<&'p Product>,
+    pub toewijzing_ingangsdatum: Option<NaiveDate>,
+    pub begindatum: NaiveDate,
+    /// RedenBeeindiging and Einddatum of a stop; `None` for a start.
+    pub einde: Option<(RedenBeeindiging, NaiveDate)>,
+    pub status_aanlevering: StatusAanlevering,
+}
+
+impl StartStopView<'_> {
+    /// The elements in XSD order (StartProduct and StopProduct share it).
+    fn write(&self, w: &mut XmlOut) {
         w.leaf_opt("ToewijzingNummer", &self.toewijzing_nummer);
-        if let Some(p) = &self.product {
+        if let Some(p) = self.product {
             p.write(w);
         }
         w.leaf_opt(
@@ -129,14 +144,43 @@ impl Class for StopProduct {
             &self.toewijzing_ingangsdatum.map(|d| fmt_date(&d)),
         );
         w.leaf("Begindatum", fmt_date(&self.begindatum));
-        w.leaf("RedenBeeindiging", self.reden_beeindiging);
-        w.leaf("Einddatum", fmt_date(&self.einddatum));
+        if let Some((reden, einddatum)) = self.einde {
+            w.leaf("RedenBeeindiging", reden);
+            w.leaf("Einddatum", fmt_date(&einddatum));
+        }
         w.leaf("StatusAanlevering", self.status_aanlevering);
     }
 }
 
-impl ProductList for StopProduct {
-    const LIST: &'static str = "StopProducten";
+/// The product class of a 305 or 307 (StartProduct or StopProduct).
+pub trait StartStopProduct: ProductList + Numbers {
+    fn view(&self) -> StartStopView<'_>;
+}
+
+impl StartStopProduct for StartProduct {
+    fn view(&self) -> StartStopView<'_> {
+        StartStopView {
+            toewijzing_nummer: self.toewijzing_nummer,
+            product: self.product.as_ref(),
+            toewijzing_ingangsdatum: self.toewijzing_ingangsdatum,
+            begindatum: self.begindatum,
+            einde: None,
+            status_aanlevering: self.status_aanlevering,
+        }
+    }
+}
+
+impl StartStopProduct for StopProduct {
+    fn view(&self) -> StartStopView<'_> {
+        StartStopView {
+            toewijzing_nummer: self.toewijzing_nummer,
+            product: self.product.as_ref(),
+            toewijzing_ingangsdatum: self.toewijzing_ingangsdatum,
+            begindatum: self.begindatum,
+            einde: Some((self.reden_beeindiging, self.einddatum)),
+            status_aanlevering: self.status_aanlevering,
+        }
+    }
 }
 
 /// A heenbericht from an aanbieder with one client: WMO305 or WMO307.

@@ -24,80 +24,66 @@ use crate::domain::{
     AgbCode, Bsn, Gemeentecode, RedenBeeindiging, StatusAanlevering, ToewijzingNummer,
 };
 use crate::message::common::Product;
-use crate::message::startstop::{StartProduct, StopProduct, Wmo305, Wmo307};
+use crate::message::startstop::{
+    StartStopBericht, StartStopProduct, StartStopView, Wmo305, Wmo307,
+};
 
 /// Level-3 checks on a WMO305: TR019 (9019), TR063 (9063), TR071 (9071), TR074 (9074),
 /// TR326 (9326).
 pub fn check_305(m: &Wmo305, snap: &StartStopSnapshot) -> StartStopDecision {
+    check(m, snap)
+}
+
+/// Level-3 checks on a WMO307: TR019 (9019), TR063 (9063), TR382 (9069), TR074 (9074),
+/// TR413 (9413), TR414 (9414), TR415 (9415).
+pub fn check_307(m: &Wmo307, snap: &StartStopSnapshot) -> StartStopDecision {
+    check(m, snap)
+}
+
+/// Both: every product in processing order against the simulated state; TR019 first for a new
+/// delivery, then the rules of a start or a stop.
+fn check<P: StartStopProduct>(
+    m: &StartStopBericht<P>,
+    snap: &StartStopSnapshot,
+) -> StartStopDecision {
     let ctx = Ctx::new(m.header.afzender, m.header.ontvanger, m.client.bsn, snap);
     let mut sim = Sim::from_snapshot(&ctx, snap);
     let producten = &m.client.producten;
     let n = producten.len();
     let mut products: Vec<Vec<Finding>> = vec![Vec::new(); n];
 
-    for i in processing_order(producten.iter().map(|p| p.status_aanlevering)) {
+    for i in processing_order(producten.iter().map(|p| p.view().status_aanlevering)) {
         let (Some(p), Some(out)) = (producten.get(i), products.get_mut(i)) else {
             continue;
         };
-        let loc = format!("/Bericht/Client/StartProducten/StartProduct{}", idx(i, n));
-        let key = StartKey::of(p);
-        let mut f = Findings::new(loc);
-        match p.status_aanlevering {
-            StatusAanlevering::VerwijderenAanlevering => {
-                if !sim.starts.contains(&key) {
-                    f.push(
-                        "TR063",
-                        format!("er is geen actieve start met {}", key.text()),
-                    );
-                }
-                if let Some(stop) = sim.stops.iter().find(|s| s.start == key) {
-                    f.push(
-                        "TR071",
-                        format!(
-                            "voor de start met {} is een stop ontvangen ({})",
-                            key.text(),
-                            stop.reden_einde()
-                        ),
-                    );
-                }
-                if f.is_empty() {
-                    sim.starts.retain(|s| *s != key);
-                }
+        let v = p.view();
+        let mut f = Findings::new(format!(
+            "/Bericht/Client/{}/{}{}",
+            P::LIST,
+            P::NAME,
+            idx(i, n)
+        ));
+        match (v.status_aanlevering, Key::of(&v)) {
+            (StatusAanlevering::VerwijderenAanlevering, Key::Start(k)) => {
+                delete_start(&mut sim, &k, &mut f)
             }
-            StatusAanlevering::EersteAanlevering => {
-                if let Some(nr) = p.toewijzing_nummer {
+            (StatusAanlevering::VerwijderenAanlevering, Key::Stop(k)) => {
+                delete_stop(&mut sim, k, &mut f)
+            }
+            (StatusAanlevering::EersteAanlevering, key) => {
+                if let Some(nr) = v.toewijzing_nummer {
                     if let Some(facts) = ctx.tr019(nr) {
                         f.push("TR019", facts);
                     }
                 }
-                if sim.starts.contains(&key) {
-                    f.push(
-                        "TR074",
-                        format!("de start met {} is al ontvangen", key.text()),
-                    );
-                }
-                // OP289/TR326: one current start per ToegewezenProduct. A start is current while
-                // it is active and no active stop (reden 20 or definitive) carries its key: a new
-                // start after a temporary or definitive stop is allowed (OP379).
-                if let Some(current) = sim
-                    .starts
-                    .iter()
-                    .find(|s| **s != key && s.same_toegewezen_product(&key) && !sim.stopped(s))
-                {
-                    f.push(
-                        "TR326",
-                        format!(
-                            "de start met {} is nog actueel (niet gestopt en niet verwijderd)",
-                            current.text()
-                        ),
-                    );
-                }
-                if f.is_empty() {
-                    sim.starts.push(key);
+                match key {
+                    Key::Start(k) => new_start(&mut sim, k, &mut f),
+                    Key::Stop(k) => new_stop(&mut sim, k, &mut f),
                 }
             }
-            // StatusAanlevering 2 and 9 are forbidden in a StartProduct (CS058, level 2 → 0001);
-            // such a class never reaches level 3, and here it neither fails nor changes anything.
+            // StatusAanlevering 2 and 9 are forbidden in a Start- or StopProduct (CS058, level 2
+            // → 0001); such a class never reaches level 3, and here it neither fails nor
+            // changes anything.
             _ => {}
         }
         *out = f.into_vec();
@@ -110,109 +96,130 @@ pub fn check_305(m: &Wmo305, snap: &StartStopSnapshot) -> StartStopDecision {
     }
 }
 
-/// Level-3 checks on a WMO307: TR019 (9019), TR063 (9063), TR382 (9069), TR074 (9074),
-/// TR413 (9413), TR414 (9414), TR415 (9415).
-pub fn check_307(m: &Wmo307, snap: &StartStopSnapshot) -> StartStopDecision {
-    let ctx = Ctx::new(m.header.afzender, m.header.ontvanger, m.client.bsn, snap);
-    let mut sim = Sim::from_snapshot(&ctx, snap);
-    let producten = &m.client.producten;
-    let n = producten.len();
-    let mut products: Vec<Vec<Finding>> = vec![Vec::new(); n];
-
-    for i in processing_order(producten.iter().map(|p| p.status_aanlevering)) {
-        let (Some(p), Some(out)) = (producten.get(i), products.get_mut(i)) else {
-            continue;
-        };
-        let loc = format!("/Bericht/Client/StopProducten/StopProduct{}", idx(i, n));
-        let key = StopKey::of(p);
-        let mut f = Findings::new(loc);
-        match p.status_aanlevering {
-            StatusAanlevering::VerwijderenAanlevering => {
-                if !sim.stops.contains(&key) {
-                    f.push(
-                        "TR063",
-                        format!("er is geen actieve stop met {}", key.text()),
-                    );
-                }
-                if f.is_empty() {
-                    sim.stops.retain(|s| *s != key);
-                }
-            }
-            StatusAanlevering::EersteAanlevering => {
-                if let Some(nr) = p.toewijzing_nummer {
-                    if let Some(facts) = ctx.tr019(nr) {
-                        f.push("TR019", facts);
-                    }
-                }
-                // OP072/TR382: a stop repeats the key elements of an active start.
-                if !sim.starts.contains(&key.start) {
-                    f.push(
-                        "TR382",
-                        format!("er is geen actieve start met {}", key.start.text()),
-                    );
-                }
-                if sim.stops.contains(&key) {
-                    f.push(
-                        "TR074",
-                        format!("de stop met {} is al ontvangen", key.text()),
-                    );
-                }
-                // TR413/TR414/TR415 compare with the stops of the same start: same Bsn,
-                // ToewijzingNummer and Begindatum (the rules do not name the Product).
-                for s in sim
-                    .stops
-                    .iter()
-                    .filter(|s| s.start.same_stop_group(&key.start))
-                {
-                    if key.reden.is_tijdelijk() && s.reden.is_tijdelijk() {
-                        f.push(
-                            "TR413",
-                            format!(
-                                "er is al een tijdelijke stop ({}) voor de start met {}",
-                                s.reden_einde(),
-                                s.start.text()
-                            ),
-                        );
-                    }
-                    if !s.reden.is_tijdelijk() {
-                        f.push(
-                            "TR415",
-                            format!(
-                                "er is al een definitieve stop ({}) voor de start met {}",
-                                s.reden_einde(),
-                                s.start.text()
-                            ),
-                        );
-                    }
-                    // Equal Einddatum is allowed since 3.2.
-                    if key.einddatum < s.einddatum {
-                        f.push(
-                            "TR414",
-                            format!(
-                                "Einddatum {} ligt voor Einddatum {} van de bestaande stop \
-                                 (RedenBeeindiging {}) voor de start met {}",
-                                d(key.einddatum),
-                                d(s.einddatum),
-                                s.reden,
-                                s.start.text()
-                            ),
-                        );
-                    }
-                }
-                if f.is_empty() {
-                    sim.stops.push(key);
-                }
-            }
-            // StatusAanlevering 2 and 9 are forbidden in a StopProduct (CS058, level 2 → 0001).
-            _ => {}
-        }
-        *out = f.into_vec();
+/// A start deleted (StatusAanlevering 3): TR063, TR071.
+fn delete_start(sim: &mut Sim, key: &StartKey, f: &mut Findings) {
+    if !sim.starts.contains(key) {
+        f.push(
+            "TR063",
+            format!("er is geen actieve start met {}", key.text()),
+        );
     }
+    if let Some(stop) = sim.stops.iter().find(|s| s.start == *key) {
+        f.push(
+            "TR071",
+            format!(
+                "voor de start met {} is een stop ontvangen ({})",
+                key.text(),
+                stop.reden_einde()
+            ),
+        );
+    }
+    if f.is_empty() {
+        sim.starts.retain(|s| s != key);
+    }
+}
 
-    StartStopDecision {
-        header: Vec::new(),
-        client: Vec::new(),
-        products,
+/// A new start (StatusAanlevering 1): TR074, TR326.
+fn new_start(sim: &mut Sim, key: StartKey, f: &mut Findings) {
+    if sim.starts.contains(&key) {
+        f.push(
+            "TR074",
+            format!("de start met {} is al ontvangen", key.text()),
+        );
+    }
+    // OP289/TR326: one current start per ToegewezenProduct. A start is current while it is
+    // active and no active stop (reden 20 or definitive) carries its key: a new start after a
+    // temporary or definitive stop is allowed (OP379).
+    if let Some(current) = sim
+        .starts
+        .iter()
+        .find(|s| **s != key && s.same_toegewezen_product(&key) && !sim.stopped(s))
+    {
+        f.push(
+            "TR326",
+            format!(
+                "de start met {} is nog actueel (niet gestopt en niet verwijderd)",
+                current.text()
+            ),
+        );
+    }
+    if f.is_empty() {
+        sim.starts.push(key);
+    }
+}
+
+/// A stop deleted (StatusAanlevering 3): TR063.
+fn delete_stop(sim: &mut Sim, key: StopKey, f: &mut Findings) {
+    if !sim.stops.contains(&key) {
+        f.push(
+            "TR063",
+            format!("er is geen actieve stop met {}", key.text()),
+        );
+    }
+    if f.is_empty() {
+        sim.stops.retain(|s| *s != key);
+    }
+}
+
+/// A new stop (StatusAanlevering 1): TR382, TR074, TR413/TR414/TR415.
+fn new_stop(sim: &mut Sim, key: StopKey, f: &mut Findings) {
+    // OP072/TR382: a stop repeats the key elements of an active start.
+    if !sim.starts.contains(&key.start) {
+        f.push(
+            "TR382",
+            format!("er is geen actieve start met {}", key.start.text()),
+        );
+    }
+    if sim.stops.contains(&key) {
+        f.push(
+            "TR074",
+            format!("de stop met {} is al ontvangen", key.text()),
+        );
+    }
+    // TR413/TR414/TR415 compare with the stops of the same start: same Bsn, ToewijzingNummer and
+    // Begindatum (the rules do not name the Product).
+    for s in sim
+        .stops
+        .iter()
+        .filter(|s| s.start.same_stop_group(&key.start))
+    {
+        if key.reden.is_tijdelijk() && s.reden.is_tijdelijk() {
+            f.push(
+                "TR413",
+                format!(
+                    "er is al een tijdelijke stop ({}) voor de start met {}",
+                    s.reden_einde(),
+                    s.start.text()
+                ),
+            );
+        }
+        if !s.reden.is_tijdelijk() {
+            f.push(
+                "TR415",
+                format!(
+                    "er is al een definitieve stop ({}) voor de start met {}",
+                    s.reden_einde(),
+                    s.start.text()
+                ),
+            );
+        }
+        // Equal Einddatum is allowed since 3.2.
+        if key.einddatum < s.einddatum {
+            f.push(
+                "TR414",
+                format!(
+                    "Einddatum {} ligt voor Einddatum {} van de bestaande stop \
+                     (RedenBeeindiging {}) voor de start met {}",
+                    d(key.einddatum),
+                    d(s.einddatum),
+                    s.reden,
+                    s.start.text()
+                ),
+            );
+        }
+    }
+    if f.is_empty() {
+        sim.stops.push(key);
     }
 }
 
@@ -305,11 +312,15 @@ struct StartKey {
 }
 
 impl StartKey {
-    fn of(p: &StartProduct) -> StartKey {
+    fn new(
+        nummer: Option<ToewijzingNummer>,
+        product: Option<&Product>,
+        begindatum: NaiveDate,
+    ) -> StartKey {
         StartKey {
-            nummer: p.toewijzing_nummer,
-            product: p.product.clone(),
-            begindatum: p.begindatum,
+            nummer,
+            product: product.cloned(),
+            begindatum,
         }
     }
 
@@ -365,18 +376,6 @@ struct StopKey {
 }
 
 impl StopKey {
-    fn of(p: &StopProduct) -> StopKey {
-        StopKey {
-            start: StartKey {
-                nummer: p.toewijzing_nummer,
-                product: p.product.clone(),
-                begindatum: p.begindatum,
-            },
-            reden: p.reden_beeindiging,
-            einddatum: p.einddatum,
-        }
-    }
-
     fn reden_einde(&self) -> String {
         format!(
             "RedenBeeindiging {}, Einddatum {}",
@@ -387,6 +386,26 @@ impl StopKey {
 
     fn text(&self) -> String {
         format!("{}, {}", self.start.text(), self.reden_einde())
+    }
+}
+
+/// The key of a product of the message: a start's or a stop's.
+enum Key {
+    Start(StartKey),
+    Stop(StopKey),
+}
+
+impl Key {
+    fn of(v: &StartStopView<'_>) -> Key {
+        let start = StartKey::new(v.toewijzing_nummer, v.product, v.begindatum);
+        match v.einde {
+            None => Key::Start(start),
+            Some((reden, einddatum)) => Key::Stop(StopKey {
+                start,
+                reden,
+                einddatum,
+            }),
+        }
     }
 }
 
@@ -404,22 +423,14 @@ impl Sim {
                 .starts
                 .iter()
                 .filter(|r| ctx.start_in_scope(r))
-                .map(|r| StartKey {
-                    nummer: r.toewijzing_nummer,
-                    product: r.product.clone(),
-                    begindatum: r.begindatum,
-                })
+                .map(|r| StartKey::new(r.toewijzing_nummer, r.product.as_ref(), r.begindatum))
                 .collect(),
             stops: snap
                 .stops
                 .iter()
                 .filter(|r| ctx.stop_in_scope(r))
                 .map(|r| StopKey {
-                    start: StartKey {
-                        nummer: r.toewijzing_nummer,
-                        product: r.product.clone(),
-                        begindatum: r.begindatum,
-                    },
+                    start: StartKey::new(r.toewijzing_nummer, r.product.as_ref(), r.begindatum),
                     reden: r.reden_beeindiging,
                     einddatum: r.einddatum,
                 })

@@ -223,15 +223,74 @@ pub fn pg_exec(url: &str, sql: &str) -> Result<(), String> {
     .map_err(|_| "thread panicked".to_string())?
 }
 
-/// The PostgreSQL server to test against, if any (IWMO_TEST_PG_URL).
+// ---------------------------------------------------------------------------------------------
+// Services (PostgreSQL, RabbitMQ). A test that needs one skips when its URL is not set; with
+// IWMO_REQUIRE_SERVICES=1 (set by .ci/run) it fails instead. A URL that is set must answer.
+
+/// The PostgreSQL server to test against (IWMO_TEST_PG_URL); `None`: skip.
 pub fn pg_server() -> Option<String> {
-    std::env::var("IWMO_TEST_PG_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
+    service_url("IWMO_TEST_PG_URL", "PostgreSQL", 5432)
+}
+
+/// The RabbitMQ broker to test against (IWMO_TEST_AMQP_URL); `None`: skip.
+pub fn amqp_server() -> Option<String> {
+    service_url("IWMO_TEST_AMQP_URL", "RabbitMQ", 5672)
+}
+
+/// Whether tests that need PostgreSQL or RabbitMQ must run (IWMO_REQUIRE_SERVICES=1).
+pub fn services_required() -> bool {
+    std::env::var("IWMO_REQUIRE_SERVICES").as_deref() == Ok("1")
+}
+
+/// The URL in `var`, checked to answer on TCP. Unset: `None` (a skip, said on stderr), or a
+/// panic when services are required. Set but not answering: a panic either way.
+fn service_url(var: &str, service: &str, default_port: u16) -> Option<String> {
+    let Some(url) = std::env::var(var).ok().filter(|s| !s.trim().is_empty()) else {
+        if services_required() {
+            panic!("{service} required (IWMO_REQUIRE_SERVICES=1) but {var} is not set");
+        }
+        eprintln!("skipped: {var} not set ({service} tests)");
+        return None;
+    };
+    let addr = host_port(&url, default_port);
+    if let Err(e) = tcp_answers(&addr) {
+        panic!("{service} at {addr} ({var}) does not answer: {e}");
+    }
+    Some(url)
+}
+
+/// `scheme://user:password@host:port/path?query` → `host:port` (never the credentials).
+pub fn host_port(url: &str, default_port: u16) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let host = if host.is_empty() { "localhost" } else { host };
+    if has_port {
+        host.to_string()
+    } else {
+        format!("{host}:{default_port}")
+    }
+}
+
+fn tcp_answers(addr: &str) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let timeout = std::time::Duration::from_secs(3);
+    let addrs: Vec<_> = addr.to_socket_addrs().map_err(|e| e.to_string())?.collect();
+    let mut last = format!("{addr} resolves to no address");
+    for a in addrs {
+        match std::net::TcpStream::connect_timeout(&a, timeout) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
 }
 
 /// One fresh database per backend under test: SQLite always, PostgreSQL when IWMO_TEST_PG_URL
-/// is set.
+/// is set (required with IWMO_REQUIRE_SERVICES=1, see [`pg_server`]).
 pub fn backends() -> Vec<TestDb> {
     let mut v = vec![TestDb::sqlite()];
     if let Some(pg) = pg_server() {

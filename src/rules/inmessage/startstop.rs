@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use super::shared::{child, cs002, dnum, geboortedatum, nth, tr101, tr134, ymd, Findings};
 use crate::domain::StatusAanlevering;
 use crate::message::common::Product;
-use crate::message::startstop::{ClientMet, StartStopBericht};
-use crate::message::{StartProduct, StopProduct, Wmo305, Wmo307};
+use crate::message::startstop::{ClientMet, StartStopBericht, StartStopProduct, StartStopView};
+use crate::message::{Wmo305, Wmo307};
 use crate::rules::Finding;
 
 const CLIENT: &str = "/Bericht/Client";
@@ -38,7 +38,7 @@ fn nummer_prefix(nr: Option<crate::domain::ToewijzingNummer>) -> String {
         .unwrap_or_default()
 }
 
-fn product_text(p: &Option<Product>) -> String {
+fn product_text(p: Option<&Product>) -> String {
     match p {
         None => "zonder Product".to_string(),
         Some(p) => match &p.code {
@@ -54,111 +54,90 @@ fn product_path(list: &str, name: &str, i: usize, n: usize) -> String {
 }
 
 pub fn check_305(m: &Wmo305) -> Vec<Finding> {
-    let mut out = Findings::default();
-    let dag = m.header.bericht_identificatie.dagtekening;
-    let StartStopBericht { client: c, .. } = m;
-    client(&mut out, c, dag);
-    let sps: &[StartProduct] = &c.producten;
-    let n = sps.len();
-    let path_of = |i: usize| product_path("StartProducten", "StartProduct", i, n);
-    for (i, sp) in sps.iter().enumerate() {
-        let nr = || nummer_prefix(sp.toewijzing_nummer);
-        tr134(
-            &mut out,
-            || child(&path_of(i), "Begindatum"),
-            "Begindatum",
-            sp.begindatum,
-            dag,
-            true,
-        );
-        if !matches!(
-            sp.status_aanlevering,
-            StatusAanlevering::EersteAanlevering | StatusAanlevering::VerwijderenAanlevering
-        ) {
-            cs058(&mut out, &path_of(i), sp.status_aanlevering, nr);
-        }
-    }
-    let keys = sps
-        .iter()
-        .map(|s| (s.begindatum, s.product.as_ref(), s.toewijzing_nummer))
-        .collect();
-    tr101(&mut out, path_of, keys, |i| {
-        let Some(s) = sps.get(i) else {
-            return String::new();
-        };
-        format!(
-            "StartProduct met {}{}, Begindatum {}",
-            nummer_prefix(s.toewijzing_nummer),
-            product_text(&s.product),
-            ymd(s.begindatum)
-        )
-    });
-    out.into_vec()
+    check(m)
 }
 
 pub fn check_307(m: &Wmo307) -> Vec<Finding> {
+    check(m)
+}
+
+/// Both: the client, then per product its dates (a start at its Begindatum; a stop TR018 and
+/// TR134 at its Einddatum) and CS058, then TR101 over the products.
+fn check<P: StartStopProduct>(m: &StartStopBericht<P>) -> Vec<Finding> {
     let mut out = Findings::default();
     let dag = m.header.bericht_identificatie.dagtekening;
     let StartStopBericht { client: c, .. } = m;
     client(&mut out, c, dag);
-    let sps: &[StopProduct] = &c.producten;
+    let sps: &[P] = &c.producten;
     let n = sps.len();
-    let path_of = |i: usize| product_path("StopProducten", "StopProduct", i, n);
+    let path_of = |i: usize| product_path(P::LIST, P::NAME, i, n);
     for (i, sp) in sps.iter().enumerate() {
-        let nr = || nummer_prefix(sp.toewijzing_nummer);
-        // At Einddatum: TR018, then TR134.
-        if dnum(sp.begindatum) > dnum(sp.einddatum) {
-            let path = path_of(i);
-            out.add(
-                "TR018",
-                vec![child(&path, "Begindatum"), child(&path, "Einddatum")],
-                format!(
-                    "{}Begindatum {}, Einddatum {}",
-                    nr(),
-                    ymd(sp.begindatum),
-                    ymd(sp.einddatum)
-                ),
-            );
+        let v = sp.view();
+        let nr = || nummer_prefix(v.toewijzing_nummer);
+        match v.einde {
+            None => tr134(
+                &mut out,
+                || child(&path_of(i), "Begindatum"),
+                "Begindatum",
+                v.begindatum,
+                dag,
+                true,
+            ),
+            Some((_, einddatum)) => {
+                // At Einddatum: TR018, then TR134.
+                if dnum(v.begindatum) > dnum(einddatum) {
+                    let path = path_of(i);
+                    out.add(
+                        "TR018",
+                        vec![child(&path, "Begindatum"), child(&path, "Einddatum")],
+                        format!(
+                            "{}Begindatum {}, Einddatum {}",
+                            nr(),
+                            ymd(v.begindatum),
+                            ymd(einddatum)
+                        ),
+                    );
+                }
+                tr134(
+                    &mut out,
+                    || child(&path_of(i), "Einddatum"),
+                    "Einddatum",
+                    einddatum,
+                    dag,
+                    true,
+                );
+            }
         }
-        tr134(
-            &mut out,
-            || child(&path_of(i), "Einddatum"),
-            "Einddatum",
-            sp.einddatum,
-            dag,
-            true,
-        );
-        if !matches!(
-            sp.status_aanlevering,
-            StatusAanlevering::EersteAanlevering | StatusAanlevering::VerwijderenAanlevering
-        ) {
-            cs058(&mut out, &path_of(i), sp.status_aanlevering, nr);
-        }
+        cs058(&mut out, &path_of(i), v.status_aanlevering, nr);
     }
     let keys = sps
         .iter()
         .map(|s| {
-            (
-                s.begindatum,
-                s.einddatum,
-                s.product.as_ref(),
-                s.reden_beeindiging,
-                s.toewijzing_nummer,
-            )
+            let v = s.view();
+            (v.begindatum, v.product, v.toewijzing_nummer, v.einde)
         })
         .collect();
     tr101(&mut out, path_of, keys, |i| {
-        let Some(s) = sps.get(i) else {
-            return String::new();
-        };
-        format!(
-            "StopProduct met {}{}, Begindatum {}, RedenBeeindiging {}, Einddatum {}",
-            nummer_prefix(s.toewijzing_nummer),
-            product_text(&s.product),
-            ymd(s.begindatum),
-            s.reden_beeindiging,
-            ymd(s.einddatum)
-        )
+        sps.get(i)
+            .map_or_else(String::new, |s| describe::<P>(s.view()))
     });
     out.into_vec()
+}
+
+/// `StartProduct met ToewijzingNummer 40001: Product 02/02A01, Begindatum 2025-06-01` (a stop
+/// adds its RedenBeeindiging and Einddatum), for TR101.
+fn describe<P: StartStopProduct>(v: StartStopView<'_>) -> String {
+    let einde = match v.einde {
+        None => String::new(),
+        Some((reden, einddatum)) => {
+            format!(", RedenBeeindiging {reden}, Einddatum {}", ymd(einddatum))
+        }
+    };
+    format!(
+        "{} met {}{}, Begindatum {}{einde}",
+        P::NAME,
+        nummer_prefix(v.toewijzing_nummer),
+        product_text(v.product),
+        ymd(v.begindatum)
+    )
 }

@@ -8,8 +8,8 @@
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::message::namespaces::{classify, NsVerdict};
-use crate::message::MessageKind;
+use super::namespaces::{classify, NsVerdict};
+use super::MessageKind;
 
 /// Default size cap: the GGk hub refuses messages over 25 MB (IB003).
 pub const DEFAULT_MAX_BYTES: usize = 25 * 1024 * 1024;

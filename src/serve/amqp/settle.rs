@@ -1,0 +1,125 @@
+//! Handling a batch of deliveries until each is committed or known not to be committable.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::serve::Worker;
+use crate::store::Pending;
+
+/// Why a delivery was not committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// The store failed (the database, or something about this message in it).
+    Store,
+    /// Handling it panicked: it cannot be handled at all.
+    Panic,
+}
+
+/// One attempt at a batch in one shared transaction where possible; after a panic, each message
+/// again on its own, so that only the one that cannot be handled fails.
+async fn attempt(
+    w: &Arc<Worker>,
+    items: Arc<Vec<(String, Vec<u8>)>>,
+) -> Vec<Result<Option<Pending>, Failure>> {
+    let handled = tokio::spawn({
+        let (w, items) = (w.clone(), items.clone());
+        async move { w.handle_batch(&items).await }
+    })
+    .await;
+    match handled {
+        Ok(results) => results
+            .into_iter()
+            .map(|r| r.map(answer_of).map_err(|_| Failure::Store))
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "verwerking afgebroken; berichten elk apart opnieuw");
+            let mut v = Vec::with_capacity(items.len());
+            for i in 0..items.len() {
+                let (w2, items) = (w.clone(), items.clone());
+                let one = tokio::spawn(async move {
+                    let (source, data) = &items[i];
+                    w2.handle(source, data).await
+                })
+                .await;
+                v.push(match one {
+                    Ok(r) => r.map(answer_of).map_err(|_| Failure::Store),
+                    Err(e) => {
+                        w.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, "bericht kan niet verwerkt worden; terug naar de queue (na de limiet naar de dead-letter-queue)");
+                        Err(Failure::Panic)
+                    }
+                });
+            }
+            v
+        }
+    }
+}
+
+/// The answer a committed message left in the outbox, as the relay publishes it.
+fn answer_of(o: crate::pipeline::Outcome) -> Option<Pending> {
+    let (answer_kind, identificatie, xml) = o.answer_xml?;
+    Some(Pending {
+        message_id: o.message_id.unwrap_or_default(),
+        answer_kind,
+        identificatie,
+        ontvanger: o.afzender.unwrap_or_default(),
+        xml,
+    })
+}
+
+/// Runs a batch until each delivery is committed or known not to be committable; true at an index
+/// means: committed, acknowledge (the answers of those committed come along, for the relay).
+/// While the database is unreachable the deliveries stay here and are tried again once it answers, instead of going back to the queue: every return raises the
+/// broker's delivery count (RabbitMQ before 4.3 counts each one), and an outage must not
+/// dead-letter good messages. A store failure while the database answers is tried once more, then
+/// returned; a panic is returned at once.
+pub(super) async fn settle(
+    w: &Arc<Worker>,
+    items: Vec<(String, Vec<u8>)>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> (Vec<bool>, Vec<Pending>) {
+    let items = Arc::new(items);
+    let mut committed = vec![false; items.len()];
+    let mut answers = Vec::new();
+    let mut todo: Vec<usize> = (0..items.len()).collect();
+    let mut retried_while_up = false;
+    loop {
+        let subset = if todo.len() == items.len() {
+            items.clone()
+        } else {
+            Arc::new(todo.iter().map(|&i| items[i].clone()).collect())
+        };
+        let results = attempt(w, subset).await;
+        let mut failed = Vec::new();
+        for (&i, r) in todo.iter().zip(results) {
+            match r {
+                Ok(answer) => {
+                    committed[i] = true;
+                    answers.extend(answer);
+                }
+                Err(Failure::Store) => failed.push(i),
+                Err(Failure::Panic) => {}
+            }
+        }
+        if failed.is_empty() || *stop.borrow() {
+            return (committed, answers);
+        }
+        if w.store.ping().await.is_ok() {
+            if retried_while_up {
+                return (committed, answers);
+            }
+            retried_while_up = true;
+        } else {
+            w.db_ok.store(false, Ordering::Relaxed);
+            tracing::warn!(
+                berichten = failed.len(),
+                "database onbereikbaar; berichten blijven hier tot ze verwerkt kunnen worden"
+            );
+            w.wait_for_db(stop).await;
+            if *stop.borrow() {
+                return (committed, answers);
+            }
+        }
+        todo = failed;
+    }
+}
