@@ -293,7 +293,18 @@ struct Summary {
     start_products: Vec<Vec<String>>,
     stop_products: Vec<Vec<String>>,
     prestaties: BTreeMap<String, Vec<String>>,
+    /// Codes per class of a 316/318 (AangevraagdProduct, Verzoek, TeWijzigenProduct, …).
+    classes: BTreeMap<String, Vec<Vec<String>>>,
 }
+
+/// The classes of a 316/318 whose codes a story can expect.
+const VERZOEK_CLASSES: &[&str] = &[
+    "AangevraagdProduct",
+    "Verzoek",
+    "OngewijzigdProduct",
+    "TeWijzigenProduct",
+    "NieuwProduct",
+];
 
 fn summarize(path: &Path) -> Summary {
     let xml = std::fs::read_to_string(path)
@@ -326,6 +337,9 @@ fn summarize(path: &Path) -> Summary {
             }
         }
         "StartProduct" => s.start_products.push(el.codes()),
+        c if VERZOEK_CLASSES.contains(&c) => {
+            s.classes.entry(c.to_string()).or_default().push(el.codes())
+        }
         "StopProduct" => s.stop_products.push(el.codes()),
         "Prestatie" => {
             let mut r = None;
@@ -407,6 +421,12 @@ fn check_answer(exp: &Value, path: Option<&Path>) -> Vec<String> {
                     &s.stop_products
                 };
                 if *got != string_lists(want) {
+                    errs.push(format!("{k} codes {got:?} != {want}"));
+                }
+            }
+            c if VERZOEK_CLASSES.contains(&c) => {
+                let got = s.classes.get(c).cloned().unwrap_or_default();
+                if got != string_lists(want) {
                     errs.push(format!("{k} codes {got:?} != {want}"));
                 }
             }
@@ -732,6 +752,67 @@ stories! {
     holds_start_after_periode_keeps_hold => "holds-start-after-periode-keeps-hold",
     iv081_minutes_against_hourly_contract => "323-iv081-minutes-against-hourly-contract",
     level2_rejected_323_counts_as_not_sent => "323-level2-counts-as-not-sent",
+    r317_accepted => "317-accepted",
+    r317_unknown_toewijzing => "317-unknown-toewijzing",
+}
+
+// ---------------------------------------------------------------------------------------------
+// e. Requests (315/317) and refusals (302): answered within the house, listed for the back office.
+
+#[test]
+fn verzoek_om_toewijzing_waits_and_a_second_one_is_rejected() {
+    run_story_with(
+        &stories_dir().join("315-accepted-then-9347-9374"),
+        |env, _| {
+            let open = env.json_list(&["verzoeken", "list", "--format", "json"]);
+            let mut errs = Vec::new();
+            if open.len() != 1 {
+                errs.push(format!("expected one open verzoek, got {open:?}"));
+            } else {
+                let v = &open[0];
+                // Received 2025-04-10 (a Thursday): 5 werkdagen later is Thursday 17 April.
+                for (k, want) in [
+                    ("soort", "WMO315"),
+                    ("status", "open"),
+                    ("referenties", "VOT-2025-0001"),
+                    ("ontvangen", "2025-04-10"),
+                    ("uiterlijk", "2025-04-17"),
+                ] {
+                    if v[k] != want {
+                        errs.push(format!("verzoek {k} = {} (expected {want})", v[k]));
+                    }
+                }
+                if v["client"]
+                    .as_str()
+                    .is_some_and(|c| !c.starts_with("******"))
+                {
+                    errs.push("verzoeken list shows an unmasked BSN".into());
+                }
+            }
+            errs
+        },
+    );
+}
+
+#[test]
+fn a_302_with_codes_marks_the_toewijzing_refused() {
+    run_story_with(&stories_dir().join("302-refused-toewijzing"), |env, _| {
+        let rows = env.json_list(&["weigeringen", "list", "--format", "json"]);
+        let refused: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["toewijzing_nummer"].as_i64().unwrap_or(-1),
+                    r["codes"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        if refused.len() != 1 || refused[0].1 != "9332" {
+            vec![format!("expected one refusal with 9332, got {refused:?}")]
+        } else {
+            Vec::new()
+        }
+    });
 }
 
 /// Every story directory is run by some test.

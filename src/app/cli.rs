@@ -351,7 +351,9 @@ mod tests {
         {
             for a in cmd.get_arguments() {
                 let id = a.get_id().as_str();
-                let meta = ["config", "format", "out", "paths", "toon_bsn", "all"];
+                let meta = [
+                    "config", "format", "out", "paths", "toon_bsn", "all", "alle",
+                ];
                 assert!(
                     keys.contains(&id) || meta.contains(&id) || a.is_positional(),
                     "flag {id} is neither a key nor a command option"

@@ -326,7 +326,6 @@ fn toegewezen_product(
     tr302(out, tps, paths, i);
 }
 
-
 /// TR302 ignores deleted toewijzingen (RedenWijziging 01/13 with Einddatum = Ingangsdatum).
 fn tr302_ignored(tp: &ToegewezenProduct) -> bool {
     matches!(
