@@ -795,6 +795,31 @@ fn verzoek_om_toewijzing_waits_and_a_second_one_is_rejected() {
 }
 
 #[test]
+fn a_301_with_its_referentie_settles_the_verzoek() {
+    run_story_with(&stories_dir().join("315-answered-by-301"), |env, _| {
+        let all = env.json_list(&["verzoeken", "list", "--all", "--format", "json"]);
+        let got: Vec<(String, String)> = all
+            .iter()
+            .map(|v| {
+                (
+                    v["referenties"].as_str().unwrap_or("").into(),
+                    v["status"].as_str().unwrap_or("").into(),
+                )
+            })
+            .collect();
+        let want = vec![
+            ("VOT-2025-0001".to_string(), "toegewezen".to_string()),
+            ("VOT-2025-0009".to_string(), "open".to_string()),
+        ];
+        if got != want {
+            vec![format!("verzoeken {got:?} != {want:?}")]
+        } else {
+            Vec::new()
+        }
+    });
+}
+
+#[test]
 fn a_302_with_codes_marks_the_toewijzing_refused() {
     run_story_with(&stories_dir().join("302-refused-toewijzing"), |env, _| {
         let rows = env.json_list(&["weigeringen", "list", "--format", "json"]);

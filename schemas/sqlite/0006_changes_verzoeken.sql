@@ -17,7 +17,9 @@ CREATE TABLE verzoeken (
     ontvangen TEXT NOT NULL,
     uiterlijk TEXT NOT NULL,
     status TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    -- The message that settled it (a WMO301 carrying its ReferentieAanbieder).
+    afgehandeld_door BIGINT
 );
 CREATE INDEX verzoeken_open ON verzoeken (gemeente, status, uiterlijk);
 

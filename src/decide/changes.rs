@@ -29,6 +29,10 @@ pub struct Changes {
     /// An accepted request (315/317) waiting for the gemeente's decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verzoek: Option<NewVerzoek>,
+    /// Open requests the gemeente answered with a toewijzing (a 301 whose ToegewezenProduct
+    /// carries the request's ReferentieAanbieder): (aanbieder, ReferentieAanbieder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verzoeken_toegewezen: Vec<(AgbCode, String)>,
     /// Toewijzingen the aanbieder refused in a WMO302 with retour codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub geweigerd: Vec<Weigering>,

@@ -94,12 +94,20 @@ impl Room for Wmo301Room {
         false
     }
     fn assess(&self, msg: &Message, _input: &Input) -> Result<Assessed, String> {
-        let items = versions(wmo301(msg).ok_or("geen WMO301")?);
+        let m = wmo301(msg).ok_or("geen WMO301")?;
+        let mut verzoeken_toegewezen: Vec<_> = m
+            .client
+            .toegewezen_producten
+            .iter()
+            .filter_map(|p| Some((m.header.ontvanger, p.referentie_aanbieder.clone()?)))
+            .collect();
+        verzoeken_toegewezen.dedup();
         Ok(registered(Changes {
             toewijzingen: Some(ToewijzingChanges {
                 source: "WMO301".into(),
-                items,
+                items: versions(m),
             }),
+            verzoeken_toegewezen,
             ..Changes::default()
         }))
     }

@@ -52,6 +52,10 @@ impl Tx {
             if let Some(v) = &ch.verzoek {
                 self.insert_verzoek(message_id, v).await?;
             }
+            for (aanbieder, referentie) in &ch.verzoeken_toegewezen {
+                self.close_verzoek(message_id, aanbieder, referentie)
+                    .await?;
+            }
             for w in &ch.geweigerd {
                 self.insert_weigering(message_id, w).await?;
             }
@@ -171,6 +175,34 @@ impl Tx {
         .bind(now())
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// The open requests of this aanbieder with this ReferentieAanbieder are answered.
+    async fn close_verzoek(
+        &mut self,
+        message_id: i64,
+        aanbieder: &crate::domain::AgbCode,
+        referentie: &str,
+    ) -> Result<()> {
+        let open: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, referenties FROM verzoeken WHERE aanbieder = $1 AND status = 'open'",
+        )
+        .bind(aanbieder.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for (id, _) in open
+            .into_iter()
+            .filter(|(_, r)| r.split(',').any(|x| x == referentie))
+        {
+            sqlx::query(
+                "UPDATE verzoeken SET status = 'toegewezen', afgehandeld_door = $1 WHERE id = $2",
+            )
+            .bind(message_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         Ok(())
     }
 
