@@ -6,7 +6,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Serves `route(path) -> (status, content-type, body)` until `stop` fires.
-pub async fn serve<F>(
+pub async fn serve<F: ?Sized>(
     addr: String,
     route: Arc<F>,
     mut stop: tokio::sync::watch::Receiver<bool>,

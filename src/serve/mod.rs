@@ -164,43 +164,32 @@ fn due(last: &std::sync::Mutex<Option<Instant>>, every: Duration) -> bool {
     due
 }
 
-/// Runs the worker until SIGTERM/SIGINT; returns the exit code.
-pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
-    let threads = tokio::runtime::Handle::current().metrics().num_workers();
-    tracing::info!(config = ?config, worker_threads = threads, handlers = config.handlers(), "iwmo serve start");
-    let store = loop {
+/// Opens the database, waiting while it is unreachable; None when its schema does not match.
+async fn open_store(config: &Config) -> Option<Store> {
+    loop {
         match Store::open(config.database_url.expose()).await {
-            Ok(s) => break s,
+            Ok(s) => return Some(s),
             // A schema that does not match this release does not heal by waiting.
             Err(StoreError::Migrate(e))
                 if !matches!(e, sqlx::migrate::MigrateError::Execute(_)) =>
             {
                 tracing::error!(error = %e, database = %config.database_url, "databaseschema past niet bij deze versie; gestopt");
-                return 1;
+                return None;
             }
             Err(e) => {
                 tracing::error!(error = %e, database = %config.database_url, "database niet bereikbaar; opnieuw over 2 s");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
         }
-    };
-    let worker = Arc::new(Worker {
-        store,
-        config: config.clone(),
-        metrics: metrics::Metrics::default(),
-        db_ok: AtomicBool::new(true),
-        broker_ok: AtomicBool::new(false),
-        consuming: AtomicBool::new(false),
-        today,
-        relay_wake: tokio::sync::Notify::new(),
-        last_maintenance: std::sync::Mutex::new(None),
-        last_seal: std::sync::Mutex::new(None),
-    });
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    }
+}
 
-    // Health and readiness, and metrics on their own port.
-    let w = worker.clone();
-    let health = Arc::new(
+type Route =
+    Arc<dyn Fn(&str) -> futures_lite::future::Boxed<(u16, &'static str, String)> + Send + Sync>;
+
+/// `/healthz` and `/readyz` (database, broker, consumer).
+fn health_route(w: Arc<Worker>) -> Route {
+    Arc::new(
         move |path: &str| -> futures_lite::future::Boxed<(u16, &'static str, String)> {
             let w = w.clone();
             let path = path.to_string();
@@ -223,9 +212,12 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
                 }
             })
         },
-    );
-    let w = worker.clone();
-    let metrics_route = Arc::new(
+    )
+}
+
+/// Prometheus `/metrics`.
+fn metrics_route(w: Arc<Worker>) -> Route {
+    Arc::new(
         move |path: &str| -> futures_lite::future::Boxed<(u16, &'static str, String)> {
             let w = w.clone();
             let path = path.to_string();
@@ -242,20 +234,11 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
                 }
             })
         },
-    );
-    let h1 = tokio::spawn(http::serve(
-        config.http_addr.clone(),
-        health,
-        stop_rx.clone(),
-    ));
-    let h2 = tokio::spawn(http::serve(
-        config.metrics_addr.clone(),
-        metrics_route,
-        stop_rx.clone(),
-    ));
+    )
+}
 
-    // Signals.
-    let stop_sig = stop_tx.clone();
+/// SIGTERM/SIGINT: stop consuming, finish the work in flight.
+fn on_signal(stop: tokio::sync::watch::Sender<bool>) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
@@ -274,9 +257,41 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("stopsignaal ontvangen: stoppen met consumeren, lopend werk afmaken");
-        let _ = stop_sig.send(true);
+        let _ = stop.send(true);
     });
+}
 
+/// Runs the worker until SIGTERM/SIGINT; returns the exit code.
+pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
+    let threads = tokio::runtime::Handle::current().metrics().num_workers();
+    tracing::info!(config = ?config, worker_threads = threads, handlers = config.handlers(), "iwmo serve start");
+    let Some(store) = open_store(&config).await else {
+        return 1;
+    };
+    let worker = Arc::new(Worker {
+        store,
+        config: config.clone(),
+        metrics: metrics::Metrics::default(),
+        db_ok: AtomicBool::new(true),
+        broker_ok: AtomicBool::new(false),
+        consuming: AtomicBool::new(false),
+        today,
+        relay_wake: tokio::sync::Notify::new(),
+        last_maintenance: std::sync::Mutex::new(None),
+        last_seal: std::sync::Mutex::new(None),
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let h1 = tokio::spawn(http::serve(
+        config.http_addr.clone(),
+        health_route(worker.clone()),
+        stop_rx.clone(),
+    ));
+    let h2 = tokio::spawn(http::serve(
+        config.metrics_addr.clone(),
+        metrics_route(worker.clone()),
+        stop_rx.clone(),
+    ));
+    on_signal(stop_tx.clone());
     let code = match config.transport {
         TransportKind::File => file::run(worker.clone(), stop_rx.clone()).await,
         TransportKind::Amqp => amqp::run(worker.clone(), stop_rx.clone()).await,

@@ -337,57 +337,67 @@ impl Store {
                 .execute(&mut **tx)
                 .await?;
         }
-        let ids: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT regel, id FROM prestaties WHERE message_id = $1",
-        )
-        .bind(message_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .collect();
-        let ts = now();
-        let holds: Vec<(i64, &Hold)> = prestaties
-            .iter()
-            .filter_map(|p| Some((*ids.get(&p.regel)?, p.hold.as_ref()?)))
-            .collect();
-        insert_many(
-            backend,
-            &mut *tx,
-            "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
-            6,
-            &holds,
-            |q, (id, h)| {
-                q.bind(*id)
-                    .bind("held".to_string())
-                    .bind(h.reden.clone())
-                    .bind(ts.clone())
-                    .bind(ts.clone())
-                    .bind(message_id)
-            },
-        )
-        .await?;
-        let signals: Vec<(i64, &Signal)> = prestaties
-            .iter()
-            .filter_map(|p| ids.get(&p.regel).map(|id| (*id, p)))
-            .flat_map(|(id, p)| p.signals.iter().map(move |s| (id, s)))
-            .collect();
-        insert_many(
-            backend,
-            &mut *tx,
-            "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
-            5,
-            &signals,
-            |q, (id, s)| {
-                q.bind(*id)
-                    .bind(s.soort.clone())
-                    .bind(s.andere_referentie.clone())
-                    .bind(s.tekst.clone())
-                    .bind(ts.clone())
-            },
-        )
-        .await?;
+        holds_and_signals(backend, tx, message_id, prestaties).await?;
         Ok(())
     }
+}
+
+/// The holds and signals of a declaratie's new Prestaties (matched to their rows by regel).
+async fn holds_and_signals(
+    backend: super::Backend,
+    tx: &mut Transaction<'static, Any>,
+    message_id: i64,
+    prestaties: &[NewPrestatie],
+) -> Result<()> {
+    let ids: HashMap<i64, i64> =
+        sqlx::query_as::<_, (i64, i64)>("SELECT regel, id FROM prestaties WHERE message_id = $1")
+            .bind(message_id)
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    let ts = now();
+    let holds: Vec<(i64, &Hold)> = prestaties
+        .iter()
+        .filter_map(|p| Some((*ids.get(&p.regel)?, p.hold.as_ref()?)))
+        .collect();
+    insert_many(
+        backend,
+        &mut *tx,
+        "holds (prestatie_id, status, reden, created_at, changed_at, changed_by_message)",
+        6,
+        &holds,
+        |q, (id, h)| {
+            q.bind(*id)
+                .bind("held".to_string())
+                .bind(h.reden.clone())
+                .bind(ts.clone())
+                .bind(ts.clone())
+                .bind(message_id)
+        },
+    )
+    .await?;
+    let signals: Vec<(i64, &Signal)> = prestaties
+        .iter()
+        .filter_map(|p| ids.get(&p.regel).map(|id| (*id, p)))
+        .flat_map(|(id, p)| p.signals.iter().map(move |s| (id, s)))
+        .collect();
+    insert_many(
+        backend,
+        &mut *tx,
+        "signals (prestatie_id, soort, andere_referentie, tekst, created_at)",
+        5,
+        &signals,
+        |q, (id, s)| {
+            q.bind(*id)
+                .bind(s.soort.clone())
+                .bind(s.andere_referentie.clone())
+                .bind(s.tekst.clone())
+                .bind(ts.clone())
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 impl Store {
