@@ -55,21 +55,30 @@ pub async fn replay(store: &Store, identificatie: &str) -> Result<Vec<ReplayRepo
     let mut out = Vec::new();
     for (id, kind, _afzender, raw, source) in store.messages_by_identificatie(identificatie).await?
     {
-        let Some(stored) = store.decision(id).await? else {
-            continue;
-        };
-        let (differences, notes) = compare(&stored, &raw);
-        out.push(ReplayReport {
-            message_id: id,
-            kind,
-            source,
-            identical: differences.is_empty(),
-            differences,
-            notes,
-            ruleset_then: stored.ruleset,
-        });
+        if let Some(stored) = store.decision(id).await? {
+            out.push(report(id, kind, source, &stored, &raw));
+        }
     }
     Ok(out)
+}
+
+fn report(
+    message_id: i64,
+    kind: String,
+    source: String,
+    stored: &StoredDecision,
+    raw: &[u8],
+) -> ReplayReport {
+    let (differences, notes) = compare(stored, raw);
+    ReplayReport {
+        message_id,
+        kind,
+        source,
+        identical: differences.is_empty(),
+        differences,
+        notes,
+        ruleset_then: stored.ruleset.clone(),
+    }
 }
 
 /// Replays every stored decision, in message order (for an auditor's full check and for tests).
@@ -85,16 +94,7 @@ pub async fn replay_all(store: &Store) -> Result<Vec<ReplayReport>, StoreError> 
             else {
                 continue;
             };
-            let (differences, notes) = compare(&stored, &raw);
-            out.push(ReplayReport {
-                message_id: id,
-                kind,
-                source,
-                identical: differences.is_empty(),
-                differences,
-                notes,
-                ruleset_then: stored.ruleset,
-            });
+            out.push(report(id, kind, source, &stored, &raw));
         }
         after = last;
     }
@@ -160,7 +160,7 @@ fn compare_findings(stored: &StoredDecision, d: &Decided, diffs: &mut Vec<String
     };
     let mut found = Vec::new();
     diff_json("bevindingen", &then, &now, &mut found);
-    report(found, diffs);
+    listed(found, diffs);
 }
 
 fn compare_changes(then: &str, d: &Decided, diffs: &mut Vec<String>) {
@@ -173,10 +173,10 @@ fn compare_changes(then: &str, d: &Decided, diffs: &mut Vec<String>) {
     };
     let mut found = Vec::new();
     diff_json("wijzigingen", &then, &now, &mut found);
-    report(found, diffs);
+    listed(found, diffs);
 }
 
-fn report(found: Vec<String>, diffs: &mut Vec<String>) {
+fn listed(found: Vec<String>, diffs: &mut Vec<String>) {
     let n = found.len();
     diffs.extend(found.into_iter().take(MAX_DIFFERENCES));
     if n > MAX_DIFFERENCES {

@@ -8,7 +8,7 @@ use crate::message::{Message, Prestatie, Wmo323};
 use crate::retour::{self, DeclaratieAnswer, RetourMeta};
 use crate::rules::decision::{DeclaratieDecision, PrestatieDecision};
 use crate::rules::state::DeclaratieSnapshot;
-use crate::rules::{self, Finding};
+use crate::rules::{self};
 
 pub struct Wmo323Room;
 
@@ -197,12 +197,6 @@ impl Room for Wmo323Room {
             Some(m) => Need::Declaratie(m),
             None => Need::Nothing,
         }
-    }
-    fn level2(&self, msg: &Message) -> Vec<Finding> {
-        rules::inmessage::check(msg)
-    }
-    fn answers(&self) -> bool {
-        true
     }
     fn assess(&self, msg: &Message, input: &Input) -> Result<Assessed, String> {
         let m = wmo323(msg).ok_or("geen WMO323")?;

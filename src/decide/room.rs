@@ -2,7 +2,7 @@
 
 use crate::domain::{AgbCode, Bsn, Gemeentecode, RetourCode, ToewijzingNummer};
 use crate::message::{Message, Wmo323};
-use crate::retour::{DeclaratieAnswer, RetourMeta, WijzigingAnswer};
+use crate::retour::{DeclaratieAnswer, RetourMeta, StartStopAnswer, WijzigingAnswer};
 use crate::rules::Finding;
 
 use super::{Changes, Input, Placed};
@@ -64,6 +64,24 @@ pub enum Answer {
     Wijziging(WijzigingAnswer),
 }
 
+impl Answer {
+    /// The answer in the shape of a 305/307/315 retour (a client and its product classes).
+    pub fn classes(&self) -> Result<StartStopAnswer, String> {
+        Ok(match self {
+            Answer::Approved => StartStopAnswer::Approved,
+            Answer::Level2 => StartStopAnswer::Level2,
+            Answer::Header(c) => StartStopAnswer::Header(c.clone()),
+            Answer::Classes { client, products } => StartStopAnswer::Classes {
+                client: client.clone(),
+                products: products.clone(),
+            },
+            Answer::Declaratie(_) | Answer::Wijziging(_) => {
+                return Err("dit antwoord past niet bij dit berichttype".into())
+            }
+        })
+    }
+}
+
 /// The level-3/4 decision of a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessed {
@@ -98,10 +116,15 @@ pub trait Room: Sync {
     fn keys(&self, msg: &Message) -> Keys;
     /// The stored state its level-3/4 rules need.
     fn need<'m>(&self, msg: &'m Message) -> Need<'m>;
-    /// Level 2: the in-message rules (official XSLT).
-    fn level2(&self, msg: &Message) -> Vec<Finding>;
-    /// Whether the standard prescribes an answer from the gemeente.
-    fn answers(&self) -> bool;
+    /// Level 2: the in-message rules (official XSLT) of this kind.
+    fn level2(&self, msg: &Message) -> Vec<Finding> {
+        crate::rules::inmessage::check(msg)
+    }
+    /// Whether the standard prescribes an answer from the gemeente (all heenberichten it
+    /// receives except the 301 it sent itself; retours such as the 302 are not answered).
+    fn answers(&self) -> bool {
+        true
+    }
     /// Levels 3/4 on a message that passed level 2 and the header rules, and what it changes.
     /// An error (the rules' result does not fit the message) stores nothing and approves nothing.
     fn assess(&self, msg: &Message, input: &Input) -> Result<Assessed, String>;

@@ -8,11 +8,11 @@ use super::room::{Answer, Assessed, Keys, Need, Room};
 use super::{codes_of, placed, Input, Snapshot};
 use crate::message::startstop::{Numbers, ProductList, StartStopBericht};
 use crate::message::{Message, StartProduct, StopProduct};
-use crate::retour::{self, RetourMeta, StartStopAnswer};
+use crate::retour::{self, RetourMeta};
 use crate::rules::decision::StartStopDecision;
 use crate::rules::holds::{self, After};
 use crate::rules::state::{StartRow, StartStopSnapshot, StopRow};
-use crate::rules::{self, Finding};
+use crate::rules::{self};
 
 /// What differs between a start and a stop.
 pub trait StartOrStop: ProductList + Numbers + Clone + Sync + Send + 'static {
@@ -255,12 +255,6 @@ impl<P: StartOrStop> Room for StartStopRoom<P> {
                 .collect(),
         }
     }
-    fn level2(&self, msg: &Message) -> Vec<Finding> {
-        rules::inmessage::check(msg)
-    }
-    fn answers(&self) -> bool {
-        true
-    }
     fn assess(&self, msg: &Message, input: &Input) -> Result<Assessed, String> {
         let empty = StartStopSnapshot::default();
         let s = match &input.snapshot {
@@ -299,18 +293,7 @@ impl<P: StartOrStop> Room for StartStopRoom<P> {
         meta: &RetourMeta,
     ) -> Result<(String, String), String> {
         let m = P::bericht(msg).ok_or("geen start- of stopbericht")?;
-        let a = match answer {
-            Answer::Approved => StartStopAnswer::Approved,
-            Answer::Level2 => StartStopAnswer::Level2,
-            Answer::Header(c) => StartStopAnswer::Header(c.clone()),
-            Answer::Classes { client, products } => StartStopAnswer::Classes {
-                client: client.clone(),
-                products: products.clone(),
-            },
-            Answer::Declaratie(_) | Answer::Wijziging(_) => {
-                return Err("geen antwoord op een start of stop".into())
-            }
-        };
+        let a = answer.classes()?;
         Ok((
             format!("WMO{}", P::RETOUR.0),
             retour::start_stop(m, meta, &a).to_xml(),

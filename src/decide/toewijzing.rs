@@ -8,7 +8,7 @@ use crate::domain::RetourCode;
 use crate::message::{Message, Wmo301, Wmo302};
 use crate::retour::RetourMeta;
 use crate::rules::state::Toewijzing;
-use crate::rules::{self, Finding};
+use crate::rules::Finding;
 
 pub struct Wmo301Room;
 pub struct Wmo302Room;
@@ -86,9 +86,6 @@ impl Room for Wmo301Room {
     }
     fn need<'m>(&self, _msg: &'m Message) -> Need<'m> {
         Need::Nothing
-    }
-    fn level2(&self, msg: &Message) -> Vec<Finding> {
-        rules::inmessage::check(msg)
     }
     fn answers(&self) -> bool {
         false

@@ -8,10 +8,10 @@ use super::{codes_of, placed, Input, Placed, Snapshot};
 use crate::domain::calendar::werkdagen_na;
 use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
 use crate::message::{Message, Wmo315, Wmo317};
-use crate::retour::{self, RetourMeta, StartStopAnswer, WijzigingAnswer};
+use crate::retour::{self, RetourMeta, WijzigingAnswer};
 use crate::rules::state::VerzoekSnapshot;
 use crate::rules::verzoek::WijzigingDecision;
-use crate::rules::{self, Finding};
+use crate::rules::{self};
 
 /// The gemeente decides on a request within this many werkdagen.
 const BESLISTERMIJN: u32 = 5;
@@ -142,12 +142,6 @@ impl Room for Wmo315Room {
     fn need<'m>(&self, msg: &'m Message) -> Need<'m> {
         need(msg)
     }
-    fn level2(&self, msg: &Message) -> Vec<Finding> {
-        rules::inmessage::check(msg)
-    }
-    fn answers(&self) -> bool {
-        true
-    }
     fn assess(&self, msg: &Message, input: &Input) -> Result<Assessed, String> {
         let m = wmo315(msg).ok_or("geen WMO315")?;
         let d = rules::verzoek::check_315(m, &snapshot(input));
@@ -175,18 +169,7 @@ impl Room for Wmo315Room {
         meta: &RetourMeta,
     ) -> Result<(String, String), String> {
         let m = wmo315(msg).ok_or("geen WMO315")?;
-        let a = match answer {
-            Answer::Approved => StartStopAnswer::Approved,
-            Answer::Level2 => StartStopAnswer::Level2,
-            Answer::Header(c) => StartStopAnswer::Header(c.clone()),
-            Answer::Classes { client, products } => StartStopAnswer::Classes {
-                client: client.clone(),
-                products: products.clone(),
-            },
-            Answer::Declaratie(_) | Answer::Wijziging(_) => {
-                return Err("geen antwoord op een WMO315".into())
-            }
-        };
+        let a = answer.classes()?;
         Ok((
             "WMO316".into(),
             retour::verzoek_om_toewijzing(m, meta, &a).to_xml(),
@@ -222,12 +205,6 @@ impl Room for Wmo317Room {
     }
     fn need<'m>(&self, msg: &'m Message) -> Need<'m> {
         need(msg)
-    }
-    fn level2(&self, msg: &Message) -> Vec<Finding> {
-        rules::inmessage::check(msg)
-    }
-    fn answers(&self) -> bool {
-        true
     }
     fn assess(&self, msg: &Message, input: &Input) -> Result<Assessed, String> {
         let m = wmo317(msg).ok_or("geen WMO317")?;
