@@ -6,13 +6,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// Serves `route(path) -> (status, content-type, body)` until `stop` fires.
-pub async fn serve<F: ?Sized>(
+pub async fn serve<F>(
     addr: String,
     route: Arc<F>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()>
 where
-    F: Fn(&str) -> futures_lite::future::Boxed<(u16, &'static str, String)> + Send + Sync + 'static,
+    F: ?Sized + Fn(&str) -> futures_lite::future::Boxed<(u16, &'static str, String)> + Send + Sync + 'static,
 {
     let listener = match TcpListener::bind(&addr).await {
         Ok(l) => l,
