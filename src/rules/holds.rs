@@ -166,3 +166,146 @@ pub fn hold_reason(toewijzing: ToewijzingNummer, periode: &Periode) -> String {
         periode.begindatum, periode.einddatum
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AgbCode, Nummer, RedenBeeindiging};
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn bsn() -> Bsn {
+        Bsn::parse("999990019").unwrap()
+    }
+
+    fn januari(hold: Option<&str>) -> OpenLine {
+        OpenLine {
+            prestatie_id: 7,
+            toewijzing_nummer: Nummer::new(40001).unwrap(),
+            periode: Periode {
+                begindatum: day("2025-01-01"),
+                einddatum: day("2025-01-31"),
+            },
+            hold: hold.map(str::to_string),
+        }
+    }
+
+    fn start(id: i64, begin: &str, active: bool) -> StartRow {
+        StartRow {
+            id,
+            aanbieder: AgbCode::parse("87654321").unwrap(),
+            bsn: bsn(),
+            toewijzing_nummer: Some(Nummer::new(40001).unwrap()),
+            product: None,
+            begindatum: day(begin),
+            active,
+        }
+    }
+
+    fn stop(start: &StartRow, eind: &str) -> StopRow {
+        StopRow {
+            id: 1,
+            aanbieder: start.aanbieder,
+            bsn: start.bsn,
+            toewijzing_nummer: start.toewijzing_nummer,
+            product: None,
+            begindatum: start.begindatum,
+            reden_beeindiging: RedenBeeindiging::VolgensPlanBeeindigd,
+            einddatum: day(eind),
+            active: true,
+        }
+    }
+
+    fn run(
+        line: OpenLine,
+        starts: &[StartRow],
+        stops: &[StopRow],
+        policy: StartPolicy,
+    ) -> Vec<HoldChange> {
+        reevaluate(&bsn(), &[line], &After { starts, stops }, policy)
+    }
+
+    #[test]
+    fn a_new_start_releases_a_held_line_and_is_named_as_new() {
+        let got = run(
+            januari(Some("held")),
+            &[start(-1, "2025-01-09", true)],
+            &[],
+            StartPolicy::Hold,
+        );
+        assert_eq!(
+            got,
+            vec![HoldChange::Vrijgegeven {
+                prestatie_id: 7,
+                start: StartRef::Nieuw(0)
+            }]
+        );
+        let got = run(
+            januari(Some("held")),
+            &[start(12, "2025-01-09", true)],
+            &[],
+            StartPolicy::Hold,
+        );
+        assert_eq!(
+            got,
+            vec![HoldChange::Vrijgegeven {
+                prestatie_id: 7,
+                start: StartRef::Opgeslagen(12)
+            }]
+        );
+    }
+
+    #[test]
+    fn deleting_the_covering_start_holds_the_line_again() {
+        let got = run(
+            januari(Some("released")),
+            &[start(12, "2025-01-09", false)],
+            &[],
+            StartPolicy::Hold,
+        );
+        assert!(
+            matches!(got.as_slice(), [HoldChange::OpnieuwVastgehouden { prestatie_id: 7, reden }] if reden.contains("40001"))
+        );
+        // A line that was never held (covered when declared) is held now.
+        let got = run(januari(None), &[], &[], StartPolicy::Hold);
+        assert!(matches!(
+            got.as_slice(),
+            [HoldChange::Vastgehouden {
+                prestatie_id: 7,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn nothing_changes_when_coverage_does_not_or_the_policy_pays() {
+        let s = start(12, "2025-01-09", true);
+        assert!(run(
+            januari(Some("released")),
+            &[s.clone()],
+            &[],
+            StartPolicy::Hold
+        )
+        .is_empty());
+        assert!(run(januari(None), &[], &[], StartPolicy::Signal).is_empty());
+        assert!(run(januari(Some("released")), &[], &[], StartPolicy::Signal).is_empty());
+        // A start after the period, or one stopped before it, covers nothing.
+        assert!(run(
+            januari(Some("held")),
+            &[start(13, "2025-02-01", true)],
+            &[],
+            StartPolicy::Hold
+        )
+        .is_empty());
+        let old = start(14, "2024-10-01", true);
+        assert!(run(
+            januari(Some("held")),
+            &[old.clone()],
+            &[stop(&old, "2024-12-31")],
+            StartPolicy::Hold
+        )
+        .is_empty());
+    }
+}

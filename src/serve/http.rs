@@ -12,7 +12,11 @@ pub async fn serve<F>(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()>
 where
-    F: ?Sized + Fn(&str) -> futures_lite::future::Boxed<(u16, &'static str, String)> + Send + Sync + 'static,
+    F: ?Sized
+        + Fn(&str) -> futures_lite::future::Boxed<(u16, &'static str, String)>
+        + Send
+        + Sync
+        + 'static,
 {
     let listener = match TcpListener::bind(&addr).await {
         Ok(l) => l,
