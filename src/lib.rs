@@ -18,5 +18,6 @@ pub mod retour;
 pub mod rules;
 pub mod serve;
 pub mod store;
-pub mod synth;
 pub mod telemetry;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;

@@ -1034,7 +1034,7 @@ fn effects_of(msg: &Message, d: &Decided, input: &Input) -> Result<Effects, Stor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth;
+    use crate::testkit::synth;
 
     fn valid(xml: &str) -> Valid {
         let msg = message::read(xml.as_bytes(), ReadOptions::default())

@@ -898,7 +898,7 @@ async fn amqp_crash_on(url: &str, db: &TestDb) {
     let mut idents = BTreeSet::new();
     for i in 0..N {
         let ident = format!("SY2501{i:06}");
-        let xml = iwmo::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
+        let xml = iwmo::testkit::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
         bsns.extend(bsns_of(&xml));
         idents.insert(ident);
         publish(&ch, &topo.inbound, xml.as_bytes()).await;
@@ -1044,7 +1044,7 @@ async fn amqp_database_outage_returns_nothing_to_the_queue() {
     let mut idents = BTreeSet::new();
     for i in 0..N {
         let ident = format!("SY2601{i:06}");
-        let xml = iwmo::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
+        let xml = iwmo::testkit::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
         idents.insert(ident);
         publish(&ch, &topo.inbound, xml.as_bytes()).await;
     }

@@ -8,7 +8,6 @@ mod maintain;
 mod outbox;
 mod read;
 mod rows;
-mod seed;
 mod snapshot;
 
 pub use apply::{Commit, Effects, NewPrestatie};
