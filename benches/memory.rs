@@ -40,7 +40,7 @@ static GLOBAL: Counting = Counting;
 
 fn main() {
     for n in [100usize, 10_000] {
-        let x = iwmo::synth::wmo323(n, "BENCH0000001", "DCLBENCH0001").into_bytes();
+        let x = iwmo::testkit::synth::wmo323(n, "BENCH0000001", "DCLBENCH0001").into_bytes();
         let base = CURRENT.load(Ordering::Relaxed);
         PEAK.store(base, Ordering::Relaxed);
         let parsed = iwmo::message::read(&x, Default::default()).expect("valid");

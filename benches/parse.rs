@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("323");
     for n in [1usize, 100, 10_000] {
-        let x = iwmo::synth::wmo323(n, "BENCH0000001", "DCLBENCH0001").into_bytes();
+        let x = iwmo::testkit::synth::wmo323(n, "BENCH0000001", "DCLBENCH0001").into_bytes();
         g.throughput(Throughput::Bytes(x.len() as u64));
         if n == 10_000 {
             g.sample_size(20);

@@ -78,8 +78,14 @@ fn bench_323(c: &mut Criterion, rt: &tokio::runtime::Runtime, backend: &str, url
                     let id = format!("B{backend:.1}{month:08}");
                     // Each declaration on the next block of 10,000 of the 100,000 toewijzingen.
                     let first = 100_000 + ((month - 1) % 10) * 10_000;
-                    let xml =
-                        iwmo::synth::wmo323_in(10_000, &id, &format!("DB{month:08}"), y, m, first);
+                    let xml = iwmo::testkit::synth::wmo323_in(
+                        10_000,
+                        &id,
+                        &format!("DB{month:08}"),
+                        y,
+                        m,
+                        first,
+                    );
                     let t = Instant::now();
                     let o = rt
                         .block_on(pipeline::process(
@@ -117,7 +123,7 @@ fn bench_305(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 next += 1;
-                let xml = iwmo::synth::wmo305(&format!("S{next}"), next, "2025-01-06");
+                let xml = iwmo::testkit::synth::wmo305(&format!("S{next}"), next, "2025-01-06");
                 let t = Instant::now();
                 let o = rt
                     .block_on(pipeline::process(
@@ -139,7 +145,7 @@ fn bench_305(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
     let t = Instant::now();
     for _ in 0..10_000 {
         next += 1;
-        let xml = iwmo::synth::wmo305(&format!("S{next}"), next, "2025-01-06");
+        let xml = iwmo::testkit::synth::wmo305(&format!("S{next}"), next, "2025-01-06");
         let o = rt
             .block_on(pipeline::process(
                 &store,

@@ -267,7 +267,7 @@ fn main() {
         );
         rt.block_on(declare_bare_queue(&pub_ch, &q, quorum))
             .unwrap();
-        let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
+        let body = iwmo::testkit::synth::wmo305("BARE", 100_000, "2025-01-06");
         let mut cons = rt
             .block_on(sub_ch.basic_consume(
                 q.as_str().into(),
@@ -330,7 +330,7 @@ fn main() {
             FieldTable::default(),
         ))
         .unwrap();
-        let body = iwmo::synth::wmo305("BARE", 100_000, "2025-01-06");
+        let body = iwmo::testkit::synth::wmo305("BARE", 100_000, "2025-01-06");
         let answer = body.replace("305", "306");
         let echo = rt.spawn({
             let (amqp, q, reply) = (amqp.clone(), q.clone(), reply.clone());
@@ -453,7 +453,7 @@ fn main() {
                         let msgs: Vec<(String, String)> = (0..per)
                             .map(|_| {
                                 next += 1;
-                                iwmo::synth::load_message(kind, "T", next)
+                                iwmo::testkit::synth::load_message(kind, "T", next)
                             })
                             .collect();
                         let (t, lat) =

@@ -20,7 +20,7 @@ async fn main() {
     let mut confirms = Vec::new();
     for i in 0..n {
         let k = base + i;
-        let (_, body) = iwmo::synth::load_message(&kind, "P", k);
+        let (_, body) = iwmo::testkit::synth::load_message(&kind, "P", k);
         confirms.push(
             ch.basic_publish(
                 "".into(),

@@ -40,7 +40,7 @@ async fn main() {
             let mut i = w;
             while i < n {
                 let k = base + i;
-                let (_, xml) = iwmo::synth::load_message(&kind, "R", k);
+                let (_, xml) = iwmo::testkit::synth::load_message(&kind, "R", k);
                 let o = iwmo::pipeline::process(&store, "rate", xml.as_bytes(), today, &s)
                     .await
                     .unwrap();

@@ -27,7 +27,7 @@ async fn main() {
         out_dir: Some(dir.path().join("out")),
     };
     for i in 1..=3u32 {
-        let xml = iwmo::synth::wmo323_in(
+        let xml = iwmo::testkit::synth::wmo323_in(
             10_000,
             &format!("SC{i}"),
             &format!("DSC{i}"),

@@ -13,8 +13,14 @@ async fn main() {
     let p: usize = a[5].parse().unwrap();
     for i in 0..k {
         let first = 100_000 + (i * p as u32) % n;
-        let x =
-            iwmo::synth::wmo323_in(p, &format!("T{i:09}"), &format!("D{i:010}"), 2025, 1, first);
+        let x = iwmo::testkit::synth::wmo323_in(
+            p,
+            &format!("T{i:09}"),
+            &format!("D{i:010}"),
+            2025,
+            1,
+            first,
+        );
         std::fs::write(format!("{}/323-{i:04}.xml", a[2]), x).unwrap();
     }
 }

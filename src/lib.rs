@@ -23,6 +23,7 @@ pub mod retour;
 pub mod rules;
 pub mod serve;
 pub mod store;
-pub mod synth;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 pub use message::intake;

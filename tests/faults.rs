@@ -79,7 +79,7 @@ fn plan() -> Vec<Msg> {
         push(
             "WMO301",
             id.clone(),
-            iwmo::synth::wmo301(&id, nr, "2025-01-01", "2025-12-31"),
+            iwmo::testkit::synth::wmo301(&id, nr, "2025-01-01", "2025-12-31"),
         );
         // 100 of the 1,100 clients never get a start: their declarations are held.
         if c % 11 < 10 {
@@ -87,27 +87,27 @@ fn plan() -> Vec<Msg> {
             push(
                 "WMO305",
                 id.clone(),
-                iwmo::synth::wmo305(&id, nr, "2025-01-01"),
+                iwmo::testkit::synth::wmo305(&id, nr, "2025-01-01"),
             );
         }
         let id = format!("F323-{c}");
         push(
             "WMO323",
             id.clone(),
-            iwmo::synth::wmo323_in(1, &id, &format!("FD{c}"), 2025, 1, nr),
+            iwmo::testkit::synth::wmo323_in(1, &id, &format!("FD{c}"), 2025, 1, nr),
         );
         if c % 11 < 4 {
             let id = format!("F307-{c}");
             push(
                 "WMO307",
                 id.clone(),
-                iwmo::synth::wmo307(&id, nr, "2025-01-01", "2025-01-01", "2025-06-30"),
+                iwmo::testkit::synth::wmo307(&id, nr, "2025-01-01", "2025-01-01", "2025-06-30"),
             );
         }
     }
     let mut broken = Vec::new();
     for i in 0..BROKEN {
-        let good = iwmo::synth::wmo305(
+        let good = iwmo::testkit::synth::wmo305(
             &format!("FB-{i}"),
             500_000 + 10 * (i % CLIENTS),
             "2025-01-01",

@@ -1439,7 +1439,7 @@ fn double_declaration_signals() {
 #[test]
 fn ten_thousand_prestaties_against_a_hundred_thousand_earlier_lines() {
     let n = 10_000usize;
-    let xml = iwmo::synth::wmo323(n, "PERF00000001", "PERF01");
+    let xml = iwmo::testkit::synth::wmo323(n, "PERF00000001", "PERF01");
     let m = parse(xml.as_bytes());
     let aanbieder = agb(AANBIEDER);
     let mut snap = DeclaratieSnapshot {

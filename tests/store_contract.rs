@@ -714,7 +714,7 @@ async fn a_batch_decides_like_one_by_one_and_isolates_a_failure() {
 /// rows it gets one by one, and holds are released for all clients whose start arrives.
 #[tokio::test]
 async fn a_group_of_clients_decides_like_one_by_one() {
-    use iwmo::synth;
+    use iwmo::testkit::synth;
     let mut names: Vec<&str> = Vec::new();
     let mut items: Vec<(String, Vec<u8>)> = Vec::new();
     let mut add = |name: &'static str, xml: String| {
@@ -825,7 +825,7 @@ async fn client_locks_serialise_one_client_and_bound_the_lock_table() {
     };
     let db = common::TestDb::postgres(&server);
     let s = Store::open(db.url()).await.unwrap();
-    let client = |i: usize| ("0344".to_string(), iwmo::synth::bsn(i as u32));
+    let client = |i: usize| ("0344".to_string(), iwmo::testkit::synth::bsn(i as u32));
     let wait = std::time::Duration::from_millis(400);
     let mut t1 = s.begin().await.unwrap();
     t1.lock_clients(&[client(1)]).await.unwrap();

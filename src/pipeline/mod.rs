@@ -272,7 +272,7 @@ mod tests {
     use super::group::{groups, transactions};
     use super::*;
     use crate::store::MAX_STRIPES;
-    use crate::synth;
+    use crate::testkit::synth;
 
     fn valid(xml: &str) -> Valid {
         let msg = crate::message::read(xml.as_bytes(), ReadOptions::default())

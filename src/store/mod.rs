@@ -10,7 +10,6 @@ mod needs;
 mod outbox;
 mod read;
 mod rows;
-mod seed;
 mod snapshot;
 
 pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};

@@ -221,7 +221,7 @@ pub async fn publish_305s(
     let (mut idents, mut bsns) = (BTreeSet::new(), BTreeSet::new());
     for i in 0..n {
         let ident = format!("{prefix}{i:06}");
-        let xml = iwmo::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
+        let xml = iwmo::testkit::synth::wmo305(&ident, 300_000 + i, "2025-01-06");
         bsns.extend(bsns_of(&xml));
         idents.insert(ident);
         publish(ch, queue, xml.as_bytes()).await;

@@ -1,10 +1,10 @@
-//! Synthetic bulk data for benchmarks and load tests (see `crate::synth`): toewijzingen, starts
+//! Synthetic bulk data for benchmarks and load tests (see [`super::synth`]): toewijzingen, starts
 //! and approved earlier Prestaties, written straight into the tables in large batches.
 
 use sqlx::AssertSqlSafe;
 
-use super::{values_clause, Result, Store};
-use crate::synth;
+use super::synth;
+use crate::store::{values_clause, Result, Store};
 
 const AANBIEDER: &str = "87654321";
 const GEMEENTE: &str = "0344";
@@ -14,7 +14,7 @@ impl Store {
     /// 02A01, 10 hours per month from 2024-01-01, open-ended), with a start each when
     /// `with_starts`, and the contract.
     pub async fn seed_toewijzingen(&self, from: u32, to: u32, with_starts: bool) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO contracts (aanbieder, gemeente, product_categorie, product_code, eenheid, tarief, ingangsdatum, einddatum, imported_at, source) \
              VALUES ('87654321','0344','02','02A01','04',6850,'2024-01-01',NULL,'seed','seed') ON CONFLICT DO NOTHING",
@@ -34,7 +34,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO toewijzingen (gemeente, toewijzing_nummer, version_id, moment, bsn, aanbieder, product_categorie, product_code, \
                  toewijzingsdatum, toewijzingstijd, ingangsdatum, einddatum, reden_wijziging, volume, eenheid, frequentie, budget) VALUES {}",
-                values_clause(self.backend, chunk.len(), 17)
+                values_clause(self.backend(), chunk.len(), 17)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for &i in chunk {
@@ -64,7 +64,7 @@ impl Store {
             }
             let sql = format!(
                 "INSERT INTO starts (message_id, gemeente, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active) VALUES {}",
-                values_clause(self.backend, chunk.len(), 9)
+                values_clause(self.backend(), chunk.len(), 9)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for &i in chunk {
@@ -93,7 +93,7 @@ impl Store {
         to: u32,
         months: std::ops::RangeInclusive<u32>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool().begin().await?;
         let batch = 400usize;
         let mut rows: Vec<(u32, u32)> = Vec::new();
         for i in from..to {
@@ -106,7 +106,7 @@ impl Store {
                 "INSERT INTO prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \
                  bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, periode_eind, geleverd_volume, eenheid, \
                  product_tarief, bedrag, debet_credit, approved, codes) VALUES {}",
-                values_clause(self.backend, chunk.len(), 20)
+                values_clause(self.backend(), chunk.len(), 20)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for &(nr, m) in chunk {
@@ -142,14 +142,14 @@ impl Store {
 
     /// Refreshes the planner statistics (after bulk loads; autovacuum does it in production).
     pub async fn analyze(&self) -> Result<()> {
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        sqlx::query("ANALYZE").execute(self.pool()).await?;
         Ok(())
     }
 
     /// Number of stored Prestaties.
     pub async fn count_prestaties(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM prestaties")
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool())
             .await?;
         Ok(n)
     }
