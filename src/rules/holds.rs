@@ -284,7 +284,7 @@ mod tests {
         let s = start(12, "2025-01-09", true);
         assert!(run(
             januari(Some("released")),
-            &[s.clone()],
+            std::slice::from_ref(&s),
             &[],
             StartPolicy::Hold
         )
@@ -302,7 +302,7 @@ mod tests {
         let old = start(14, "2024-10-01", true);
         assert!(run(
             januari(Some("held")),
-            &[old.clone()],
+            std::slice::from_ref(&old),
             &[stop(&old, "2024-12-31")],
             StartPolicy::Hold
         )
