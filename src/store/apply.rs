@@ -135,6 +135,17 @@ async fn insert_messages(
     rows: &mut [(i64, &MessageRecord)],
     received: &str,
 ) -> Result<()> {
+    if let [(id, m)] = rows {
+        // One message (`iwmo process`, or a declaration of megabytes on its own): its values go
+        // straight into the row, not through a VALUES row first (one copy of the raw bytes less).
+        let sql = format!(
+            "INSERT INTO messages (id, {MESSAGE_COLS}) VALUES ({})",
+            super::Ph::new(backend).list(12)
+        );
+        let q = sqlx::query(AssertSqlSafe(sql)).bind(*id);
+        bind_message!(q, m, received).execute(&mut **tx).await?;
+        return Ok(());
+    }
     rows.sort_by_key(|(_, m)| std::cmp::Reverse(m.raw.len()));
     insert_many(
         backend,
