@@ -252,13 +252,23 @@ async fn insert_messages_returning_ids(
 ) -> Result<Vec<i64>> {
     let mut ids: Vec<i64> = Vec::with_capacity(commits.len());
     for chunk in commits.chunks(CHUNK) {
-        let sql = super::insert_select(
-            super::Backend::Sqlite,
-            &format!("messages ({MESSAGE_COLS})"),
-            &[""; 11],
-            shape(chunk.len()),
-            " RETURNING id, identificatie",
-        );
+        let single = chunk.len() == 1;
+        let sql = if single {
+            // One message (`iwmo process`, or a declaration of megabytes on its own): its
+            // values go straight into the row, not through a VALUES row first (one copy less).
+            format!(
+                "INSERT INTO messages ({MESSAGE_COLS}) VALUES ({}) RETURNING id, identificatie",
+                Ph::new(super::Backend::Sqlite).list(11)
+            )
+        } else {
+            super::insert_select(
+                super::Backend::Sqlite,
+                &format!("messages ({MESSAGE_COLS})"),
+                &[""; 11],
+                shape(chunk.len()),
+                " RETURNING id, identificatie",
+            )
+        };
         let mut q = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql));
         // Padding repeats the smallest message (its copies are not inserted).
         let Some(smallest) = chunk.iter().min_by_key(|c| c.message.raw.len()) else {
@@ -267,7 +277,10 @@ async fn insert_messages_returning_ids(
         for c in super::padded_with(chunk, smallest) {
             q = bind_message!(q, c.message, received);
         }
-        let mut got = q.bind(chunk.len() as i64).fetch_all(&mut **tx).await?;
+        if !single {
+            q = q.bind(chunk.len() as i64);
+        }
+        let mut got = q.fetch_all(&mut **tx).await?;
         got.sort_by_key(|r| r.0);
         if got.len() != chunk.len()
             || got
