@@ -8,6 +8,31 @@ use crate::domain::*;
 use crate::message::common::{Product, ProductCode};
 use crate::rules::state::*;
 
+/// The columns of one result row, by name: a database row, or a row the database sent as JSON
+/// (a declaration's snapshot reads thousands of rows at once that way, see
+/// `snapshot::declaratie`).
+pub trait Cols {
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+}
+
+impl Cols for AnyRow {
+    fn text(&self, col: &str) -> Result<String> {
+        get_str(self, col)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        get_opt_str(self, col)
+    }
+    fn int(&self, col: &str) -> Result<i64> {
+        get_i64(self, col)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        get_opt_i64(self, col)
+    }
+}
+
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: '{v}'"))
 }
@@ -51,56 +76,57 @@ fn nummer(n: i64) -> Result<Nummer> {
         .ok_or_else(|| corrupt("nummer", &n.to_string()))
 }
 
-pub fn toewijzing(r: &AnyRow) -> Result<Toewijzing> {
+pub fn toewijzing(r: &(impl Cols + ?Sized)) -> Result<Toewijzing> {
     Ok(Toewijzing {
-        gemeente: parse("gemeente", &get_str(r, "gemeente")?, Gemeentecode::parse)?,
-        toewijzing_nummer: nummer(get_i64(r, "toewijzing_nummer")?)?,
-        bsn: parse("bsn", &get_str(r, "bsn")?, Bsn::parse)?,
-        aanbieder: parse("aanbieder", &get_str(r, "aanbieder")?, AgbCode::parse)?,
+        gemeente: parse("gemeente", &r.text("gemeente")?, Gemeentecode::parse)?,
+        toewijzing_nummer: nummer(r.int("toewijzing_nummer")?)?,
+        bsn: parse("bsn", &r.text("bsn")?, Bsn::parse)?,
+        aanbieder: parse("aanbieder", &r.text("aanbieder")?, AgbCode::parse)?,
         product: product(
-            get_opt_str(r, "product_categorie")?,
-            get_opt_str(r, "product_code")?,
+            r.opt_text("product_categorie")?,
+            r.opt_text("product_code")?,
         )?,
-        toewijzingsdatum: date(&get_str(r, "toewijzingsdatum")?)?,
+        toewijzingsdatum: date(&r.text("toewijzingsdatum")?)?,
         toewijzingstijd: {
-            let t = get_str(r, "toewijzingstijd")?;
+            let t = r.text("toewijzingstijd")?;
             NaiveTime::parse_from_str(&t, "%H:%M:%S%.f").map_err(|_| corrupt("tijd", &t))?
         },
-        ingangsdatum: date(&get_str(r, "ingangsdatum")?)?,
-        einddatum: opt_date(get_opt_str(r, "einddatum")?)?,
-        reden_wijziging: get_opt_str(r, "reden_wijziging")?
+        ingangsdatum: date(&r.text("ingangsdatum")?)?,
+        einddatum: opt_date(r.opt_text("einddatum")?)?,
+        reden_wijziging: r
+            .opt_text("reden_wijziging")?
             .map(|s| parse("redenwijziging", &s, RedenWijziging::parse))
             .transpose()?,
-        volume: get_opt_i64(r, "volume")?.map(|v| v.max(0) as u64),
-        eenheid: get_opt_str(r, "eenheid")?
+        volume: r.opt_int("volume")?.map(|v| v.max(0) as u64),
+        eenheid: r
+            .opt_text("eenheid")?
             .map(|s| parse("eenheid", &s, Eenheid::parse))
             .transpose()?,
-        frequentie: get_opt_str(r, "frequentie")?
+        frequentie: r
+            .opt_text("frequentie")?
             .map(|s| parse("frequentie", &s, Frequentie::parse))
             .transpose()?,
-        budget: get_opt_i64(r, "budget")?.map(|v| v.max(0) as u64),
+        budget: r.opt_int("budget")?.map(|v| v.max(0) as u64),
     })
 }
 
-pub fn start(r: &AnyRow) -> Result<StartRow> {
+pub fn start(r: &(impl Cols + ?Sized)) -> Result<StartRow> {
     Ok(StartRow {
-        id: get_i64(r, "id")?,
-        aanbieder: parse("aanbieder", &get_str(r, "aanbieder")?, AgbCode::parse)?,
-        bsn: parse("bsn", &get_str(r, "bsn")?, Bsn::parse)?,
-        toewijzing_nummer: get_opt_i64(r, "toewijzing_nummer")?
-            .map(nummer)
-            .transpose()?,
+        id: r.int("id")?,
+        aanbieder: parse("aanbieder", &r.text("aanbieder")?, AgbCode::parse)?,
+        bsn: parse("bsn", &r.text("bsn")?, Bsn::parse)?,
+        toewijzing_nummer: r.opt_int("toewijzing_nummer")?.map(nummer).transpose()?,
         product: product(
-            get_opt_str(r, "product_categorie")?,
-            get_opt_str(r, "product_code")?,
+            r.opt_text("product_categorie")?,
+            r.opt_text("product_code")?,
         )?,
-        begindatum: date(&get_str(r, "begindatum")?)?,
-        active: get_i64(r, "active")? != 0,
+        begindatum: date(&r.text("begindatum")?)?,
+        active: r.int("active")? != 0,
     })
 }
 
 /// A stop row: the columns of a start plus reason and end date.
-pub fn stop(r: &AnyRow) -> Result<StopRow> {
+pub fn stop(r: &(impl Cols + ?Sized)) -> Result<StopRow> {
     let s = start(r)?;
     Ok(StopRow {
         id: s.id,
@@ -111,10 +137,10 @@ pub fn stop(r: &AnyRow) -> Result<StopRow> {
         begindatum: s.begindatum,
         reden_beeindiging: parse(
             "redenbeeindiging",
-            &get_str(r, "reden_beeindiging")?,
+            &r.text("reden_beeindiging")?,
             RedenBeeindiging::parse,
         )?,
-        einddatum: date(&get_str(r, "einddatum")?)?,
+        einddatum: date(&r.text("einddatum")?)?,
         active: s.active,
     })
 }
@@ -154,12 +180,12 @@ pub fn prestatie(r: &AnyRow) -> Result<EarlierPrestatie> {
     })
 }
 
-pub fn som(r: &AnyRow) -> Result<ToewijzingSom> {
+pub fn som(r: &(impl Cols + ?Sized)) -> Result<ToewijzingSom> {
     Ok(ToewijzingSom {
-        toewijzing_nummer: nummer(get_i64(r, "toewijzing_nummer")?)?,
-        eenheid: parse("eenheid", &get_str(r, "eenheid")?, Eenheid::parse)?,
-        volume: get_i64(r, "volume")?,
-        bedrag: get_i64(r, "bedrag")?,
+        toewijzing_nummer: nummer(r.int("toewijzing_nummer")?)?,
+        eenheid: parse("eenheid", &r.text("eenheid")?, Eenheid::parse)?,
+        volume: r.int("volume")?,
+        bedrag: r.int("bedrag")?,
     })
 }
 

@@ -1,19 +1,21 @@
 //! Loading what the rules need for one message (the snapshot), in as few queries as possible.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use sqlx::any::AnyRow;
 use sqlx::AssertSqlSafe;
 
-use super::rows::{self, PRESTATIE_COLS, START_COLS, TOEWIJZING_COLS};
+use super::rows::{self, START_COLS, TOEWIJZING_COLS};
 
 /// Stop columns in the order of START_COLS plus reden and einddatum (for the UNION with starts).
 const STOP_COLS_ORDERED: &str =
     "id, aanbieder, bsn, toewijzing_nummer, product_categorie, product_code, begindatum, active, reden_beeindiging, einddatum";
 use super::{padded, shape, Ph, Result, Tx, CHUNK};
-use crate::domain::{AgbCode, Bsn, Gemeentecode, ToewijzingNummer};
-use crate::message::Wmo323;
+use crate::domain::{Bsn, Gemeentecode, ToewijzingNummer};
 use crate::rules::state::*;
+
+// The snapshot of a 323.
+mod declaratie;
 
 /// How an IN-list select is planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +23,6 @@ enum Plan {
     /// Lookups on a key or the client index, whose plan is the same for any values: padded to a
     /// [`shape`] and kept prepared (PostgreSQL then plans it once, for all values).
     Kept,
-    /// Reads of earlier Prestaties (ranges over periods, sums), whose best plan depends on the
-    /// values and on how many lines are stored: written for exactly these values and planned
-    /// for them every time (one 323 of many lines pays this once).
-    EachTime,
 }
 
 impl Tx {
@@ -64,7 +62,6 @@ impl Tx {
             }
             let (n, kept) = match plan {
                 Plan::Kept => (shape(chunk.len()), true),
-                Plan::EachTime => (chunk.len(), false),
             };
             let sql = format!("{prefix} IN ({}) {suffix}", ph.list(n));
             let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(kept);
@@ -204,180 +201,6 @@ impl Tx {
                 .fetch_optional(&mut *self.tx)
                 .await?;
         super::needs::policy_of(row.as_ref().map(|(p,)| p.as_str()))
-    }
-
-    /// Snapshot for a 323 (see [`DeclaratieSnapshot`] for what is in it).
-    pub async fn declaratie_snapshot(&mut self, m: &Wmo323) -> Result<DeclaratieSnapshot> {
-        let aanbieder: AgbCode = m.header.afzender;
-        let gemeente: Gemeentecode = m.header.ontvanger;
-        let d = &m.declaratie;
-        let used: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM declaraties WHERE aanbieder = $1 AND declaratie_nummer = $2",
-        )
-        .bind(aanbieder.to_string())
-        .bind(d.declaratie_nummer.clone())
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let last: Option<(String, String)> = sqlx::query_as(
-            "SELECT periode_begin, periode_eind FROM declaraties WHERE aanbieder = $1 AND gemeente = $2 \
-             ORDER BY periode_begin DESC LIMIT 1",
-        )
-        .bind(aanbieder.to_string())
-        .bind(gemeente.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let laatste_declaratie_periode = match last {
-            Some((b, e)) => Some(crate::domain::Periode {
-                begindatum: rows::date(&b)?,
-                einddatum: rows::date(&e)?,
-            }),
-            None => None,
-        };
-
-        let mut nummers: Vec<ToewijzingNummer> = Vec::new();
-        let mut refs: BTreeSet<String> = BTreeSet::new();
-        let mut bsns: BTreeSet<String> = BTreeSet::new();
-        for (c, p) in m.prestaties() {
-            nummers.push(p.toewijzing_nummer);
-            refs.insert(p.product_referentie.referentie_nummer.clone());
-            if let Some(v) = &p.product_referentie.vorig_referentie_nummer {
-                refs.insert(v.clone());
-            }
-            bsns.insert(c.bsn.expose().to_string());
-        }
-        nummers.sort();
-        nummers.dedup();
-        let toewijzingen = self.toewijzingen(&gemeente, &nummers).await?;
-
-        // Earlier lines: by reference (this aanbieder), by toewijzing (this gemeente), by client.
-        let mut by_id: HashMap<i64, EarlierPrestatie> = HashMap::new();
-        let refs: Vec<String> = refs.into_iter().collect();
-        for r in self
-            .select_in(
-                &format!("SELECT {PRESTATIE_COLS} FROM prestaties WHERE aanbieder = $1 AND referentie_nummer"),
-                &[aanbieder.to_string()],
-                &refs,
-                false,
-                Plan::EachTime,
-            )
-            .await?
-        {
-            let p = rows::prestatie(&r)?;
-            by_id.insert(p.id, p);
-        }
-        // Lines on the message's toewijzingen and of its clients matter only where their
-        // ProductPeriode overlaps the message's periods (TR389, double-declaration signals);
-        // the totals per toewijzing (TR322/TR369) come from an aggregate.
-        let (min_begin, max_end) = m
-            .prestaties()
-            .map(|(_, p)| (p.product_periode.begindatum, p.product_periode.einddatum))
-            .fold(
-                (None, None),
-                |(a, b): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), (x, y)| {
-                    (
-                        Some(a.map_or(x, |a| a.min(x))),
-                        Some(b.map_or(y, |b| b.max(y))),
-                    )
-                },
-            );
-        let (min_begin, max_end) = (
-            min_begin.map(|d| rows::ymd(&d)).unwrap_or_default(),
-            max_end.map(|d| rows::ymd(&d)).unwrap_or_default(),
-        );
-        let nrs: Vec<String> = nummers.iter().map(|n| n.get().to_string()).collect();
-        for r in self
-            .select_in(
-                &format!(
-                    "SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND periode_eind >= $2 \
-                     AND periode_begin <= $3 AND toewijzing_nummer"
-                ),
-                &[gemeente.to_string(), min_begin.clone(), max_end.clone()],
-                &nrs,
-                true,
-                Plan::EachTime,
-            )
-            .await?
-        {
-            let p = rows::prestatie(&r)?;
-            by_id.insert(p.id, p);
-        }
-        let bsns: Vec<String> = bsns.into_iter().collect();
-        for r in self
-            .select_in(
-                &format!(
-                    "SELECT {PRESTATIE_COLS} FROM prestaties WHERE gemeente = $1 AND periode_eind >= $2 \
-                     AND periode_begin <= $3 AND approved = 1 AND debet_credit = 'D' AND gecrediteerd_door IS NULL AND bsn"
-                ),
-                &[gemeente.to_string(), min_begin, max_end],
-                &bsns,
-                false,
-                Plan::EachTime,
-            )
-            .await?
-        {
-            let p = rows::prestatie(&r)?;
-            by_id.insert(p.id, p);
-        }
-        let mut sommen = Vec::new();
-        for r in self
-            .select_in_then(
-                "SELECT toewijzing_nummer, eenheid, \
-                 CAST(SUM(CASE WHEN debet_credit = 'D' THEN geleverd_volume ELSE -geleverd_volume END) AS BIGINT) AS volume, \
-                 CAST(SUM(bedrag) AS BIGINT) AS bedrag FROM prestaties WHERE gemeente = $1 AND aanbieder = $2 AND approved = 1 \
-                 AND toewijzing_nummer",
-                "GROUP BY toewijzing_nummer, eenheid",
-                &[gemeente.to_string(), aanbieder.to_string()],
-                &nrs,
-                true,
-                Plan::EachTime,
-            )
-            .await?
-        {
-            sommen.push(rows::som(&r)?);
-        }
-        let mut earlier: Vec<EarlierPrestatie> = by_id.into_values().collect();
-        earlier.sort_by_key(|p| p.id);
-
-        let contracts = sqlx::query(
-            "SELECT aanbieder, gemeente, product_categorie, product_code, eenheid, tarief, ingangsdatum, einddatum \
-             FROM contracts WHERE aanbieder = $1 AND gemeente = $2",
-        )
-        .bind(aanbieder.to_string())
-        .bind(gemeente.to_string())
-        .fetch_all(&mut *self.tx)
-        .await?
-        .iter()
-        .map(rows::contract)
-        .collect::<Result<Vec<_>>>()?;
-
-        let product_codes = sqlx::query_as::<_, (String, String)>(
-            "SELECT product_categorie, product_code FROM product_codes",
-        )
-        .fetch_all(&mut *self.tx)
-        .await?
-        .into_iter()
-        .filter_map(|(c, p)| {
-            Some((
-                crate::domain::ProductCategorie::parse(&c).ok()?,
-                crate::message::ProductCode::parse(&p).ok()?,
-            ))
-        })
-        .collect();
-
-        let (starts, stops) = self.starts_stops(&gemeente, &bsns).await?;
-        Ok(DeclaratieSnapshot {
-            declaratie_nummer_gebruikt: used.is_some(),
-            laatste_declaratie_periode,
-            toewijzingen,
-            earlier,
-            contracts,
-            product_codes,
-            starts,
-            stops,
-            policy: self.start_policy(&gemeente).await?,
-            sommen: Some(sommen),
-            held: Vec::new(),
-        })
     }
 }
 

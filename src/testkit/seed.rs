@@ -93,14 +93,35 @@ impl Store {
         to: u32,
         months: std::ops::RangeInclusive<u32>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        let batch = 400usize;
         let mut rows: Vec<(u32, u32)> = Vec::new();
         for i in from..to {
             for m in months.clone().filter(|m| (1..=12).contains(m)) {
                 rows.push((100_000 + i, m));
             }
         }
+        self.insert_prestaties(&rows).await
+    }
+
+    /// Like [`Store::seed_prestaties`], on the toewijzingen `toewijzingen` (indices as in
+    /// [`Store::seed_toewijzingen`], e.g. the first two of every client), month by month as
+    /// monthly declarations would have stored them (so the lines of one toewijzing lie apart).
+    pub async fn seed_prestaties_on(
+        &self,
+        toewijzingen: impl IntoIterator<Item = u32>,
+        months: std::ops::RangeInclusive<u32>,
+    ) -> Result<()> {
+        let nrs: Vec<u32> = toewijzingen.into_iter().collect();
+        let mut rows: Vec<(u32, u32)> = Vec::new();
+        for m in months.filter(|m| (1..=12).contains(m)) {
+            rows.extend(nrs.iter().map(|i| (100_000 + i, m)));
+        }
+        self.insert_prestaties(&rows).await
+    }
+
+    /// Approved debits (toewijzing number, month of 2024), in this order.
+    async fn insert_prestaties(&self, rows: &[(u32, u32)]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let batch = 400usize;
         for chunk in rows.chunks(batch) {
             let sql = format!(
                 "INSERT INTO prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, vorig_referentie_nummer, \

@@ -40,6 +40,27 @@ pub fn wmo323_in(
     month: u32,
     first_toewijzing: u32,
 ) -> String {
+    wmo323_spread(
+        n,
+        10,
+        identificatie,
+        declaratie_nummer,
+        (year, month),
+        first_toewijzing,
+    )
+}
+
+/// Like [`wmo323_in`], with `per_client` Prestaties (1–10) per client: on the first `per_client`
+/// toewijzingen of each client from the client of `first_toewijzing` on (so `n / per_client`
+/// clients).
+pub fn wmo323_spread(
+    n: usize,
+    per_client: usize,
+    identificatie: &str,
+    declaratie_nummer: &str,
+    (year, month): (i32, u32),
+    first_toewijzing: u32,
+) -> String {
     let first = chrono::NaiveDate::from_ymd_opt(year, month, 1).unwrap_or_default();
     let last = crate::domain::last_day_of_month(first);
     let dag = last + chrono::Days::new(5);
@@ -48,18 +69,18 @@ pub fn wmo323_in(
         last.format("%Y-%m-%d"),
         dag.format("%Y-%m-%d"),
     );
-    let per_client = 10;
+    let per_client = per_client.clamp(1, 10);
     let mut body = String::with_capacity(n * 1100 + 2000);
     let clients = n.div_ceil(per_client);
     let mut made = 0;
-    for _ in 0..clients {
-        let nr0 = first_toewijzing + made as u32;
+    for c in 0..clients {
+        let nr0 = first_toewijzing + 10 * c as u32;
         let _ = write!(
             body,
             "      <wmo323:Client>\n        <wmo323:Bsn>{}</wmo323:Bsn>\n        <wmo323:Prestaties>\n",
             bsn(client_of(nr0))
         );
-        for _ in 0..per_client.min(n - made) {
+        for j in 0..per_client.min(n - made) {
             let _ = write!(
                 body,
                 "          <wmo323:Prestatie>
@@ -82,7 +103,7 @@ pub fn wmo323_in(
             </wmo323:IngediendBedrag>
           </wmo323:Prestatie>
 ",
-                first_toewijzing as usize + made
+                nr0 as usize + j
             );
             made += 1;
         }
@@ -344,6 +365,7 @@ mod tests {
     fn synthetic_messages_are_valid() {
         for x in [
             wmo323_in(25, "A1", "D1", 2025, 3, 100_000),
+            wmo323_spread(25, 3, "A2", "D2", (2025, 4), 100_020),
             wmo305("S1", 100_005, "2025-01-06"),
             wmo301("T1", 100_005, "2025-01-01", "2025-12-31"),
             wmo307("E1", 100_005, "2025-01-01", "2025-01-06", "2025-06-30"),
@@ -351,6 +373,22 @@ mod tests {
             let p = crate::message::read(x.as_bytes(), Default::default()).unwrap();
             assert!(crate::rules::inmessage::check(&p.message).is_empty(), "{x}");
         }
+    }
+
+    #[test]
+    fn a_spread_declaration_names_the_first_toewijzingen_of_each_client() {
+        let x = wmo323_spread(5, 2, "A3", "D3", (2025, 5), 100_020);
+        let nrs: Vec<&str> = x
+            .split("<wmo323:ToewijzingNummer>")
+            .skip(1)
+            .filter_map(|s| s.split('<').next())
+            .collect();
+        assert_eq!(nrs, ["100020", "100021", "100030", "100031", "100040"]);
+        assert_eq!(x.matches("<wmo323:Client>").count(), 3);
+        assert_eq!(
+            wmo323_in(12, "A", "D", 2025, 1, 100_000),
+            wmo323_spread(12, 10, "A", "D", (2025, 1), 100_000)
+        );
     }
 
     #[test]
