@@ -16,7 +16,7 @@ pub struct StoredDecision {
     pub ruleset: String,
     pub findings_json: String,
     pub snapshot_json: String,
-    /// What the decision changed (None for decisions stored before migration 0006).
+    /// What the decision changed (None for decisions stored before migration 0007).
     pub changes_json: Option<String>,
     pub answer_kind: Option<String>,
     pub answer_identificatie: Option<String>,
