@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tokio::runtime::Runtime;
+
 use criterion::{Criterion, Throughput};
 use futures_lite::StreamExt;
 use lapin::options::*;
@@ -231,6 +233,257 @@ fn pct(v: &mut [Duration], p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p) as usize]
 }
 
+/// Bare loop: publish with confirms, consume with manual ack, same sizes as a 305; once on a
+/// classic queue and once on a durable quorum queue like the worker's inbound queue.
+fn bench_bare(rt: &Runtime, c: &mut Criterion, pub_ch: &Channel, sub_ch: &Channel) {
+    for quorum in [false, true] {
+        let q = format!(
+            "bare.{}.{}",
+            std::process::id(),
+            if quorum { "quorum" } else { "classic" }
+        );
+        rt.block_on(declare_bare_queue(pub_ch, &q, quorum)).unwrap();
+        let body = iwmo::testkit::synth::wmo305("BARE", 100_000, "2025-01-06");
+        let mut cons = rt
+            .block_on(sub_ch.basic_consume(
+                q.as_str().into(),
+                q.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            ))
+            .unwrap();
+        let mut g = c.benchmark_group("bare-lapin");
+        g.throughput(Throughput::Elements(BATCH as u64));
+        g.bench_function(
+            if quorum {
+                "quorum-queue"
+            } else {
+                "classic-queue"
+            },
+            |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let t = Instant::now();
+                        for _ in 0..iters {
+                            publish_confirmed(
+                                pub_ch,
+                                &q,
+                                false,
+                                (0..BATCH).map(|_| body.as_bytes()),
+                            )
+                            .await;
+                            for _ in 0..BATCH {
+                                let d = cons.next().await.unwrap().unwrap();
+                                d.ack(BasicAckOptions::default()).await.unwrap();
+                            }
+                        }
+                        t.elapsed()
+                    })
+                })
+            },
+        );
+        g.finish();
+        if quorum {
+            let _ =
+                rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
+        }
+    }
+}
+
+/// The broker's share of what the worker does, without the worker: consume from a quorum
+/// queue, publish an answer the size of a 306 with confirms, ack after the confirm; the bench
+/// receives the answers. This is the ceiling for `iwmo serve` on this broker and machine.
+fn bench_echo(rt: &Runtime, c: &mut Criterion, amqp: &str, pub_ch: &Channel, sub_ch: &Channel) {
+    let q = format!("bare.{}.echo", std::process::id());
+    let reply = format!("bare.{}.reply", std::process::id());
+    rt.block_on(declare_bare_queue(pub_ch, &q, true)).unwrap();
+    rt.block_on(sub_ch.queue_declare(
+        reply.as_str().into(),
+        QueueDeclareOptions {
+            exclusive: true,
+            auto_delete: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    ))
+    .unwrap();
+    let body = iwmo::testkit::synth::wmo305("BARE", 100_000, "2025-01-06");
+    let answer = body.replace("305", "306");
+    let echo = rt.spawn({
+        let (amqp, q, reply) = (amqp.to_string(), q.clone(), reply.clone());
+        async move {
+            let conn = Connection::connect(&amqp, ConnectionProperties::default())
+                .await
+                .unwrap();
+            let ch = conn.create_channel().await.unwrap();
+            ch.basic_qos(256, BasicQosOptions::default()).await.unwrap();
+            let out = conn.create_channel().await.unwrap();
+            out.confirm_select(ConfirmSelectOptions::default())
+                .await
+                .unwrap();
+            let mut cons = ch
+                .basic_consume(
+                    q.as_str().into(),
+                    "echo".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+                .unwrap();
+            while let Some(Ok(first)) = cons.next().await {
+                let mut batch = vec![first];
+                while batch.len() < 32 {
+                    match futures_lite::future::poll_once(cons.next()).await {
+                        Some(Some(Ok(d))) => batch.push(d),
+                        _ => break,
+                    }
+                }
+                let bodies = vec![answer.as_bytes(); batch.len()];
+                publish_confirmed(&out, &reply, true, bodies).await;
+                for d in batch {
+                    d.ack(BasicAckOptions::default()).await.unwrap();
+                }
+            }
+        }
+    });
+    let mut replies = rt
+        .block_on(sub_ch.basic_consume(
+            reply.as_str().into(),
+            "replies".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        ))
+        .unwrap();
+    let mut g = c.benchmark_group("bare-lapin");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("quorum-queue-with-answers", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    publish_confirmed(pub_ch, &q, false, (0..BATCH).map(|_| body.as_bytes())).await;
+                    for _ in 0..BATCH {
+                        replies.next().await.unwrap().unwrap();
+                    }
+                }
+                t.elapsed()
+            })
+        })
+    });
+    g.finish();
+    echo.abort();
+    let _ = rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
+}
+
+/// `iwmo serve` with `workers` worker processes on a fresh database, fed 305s or 323s of 100
+/// lines; returns the latency line for the report.
+#[allow(clippy::too_many_arguments)]
+fn bench_serve(
+    rt: &Runtime,
+    c: &mut Criterion,
+    (amqp, pg): (&str, &str),
+    conn: &Connection,
+    pub_ch: &Channel,
+    sub_ch: &Channel,
+    workers: usize,
+    kind: &str,
+) -> Option<String> {
+    let prefix = format!("tp{}w{workers}{kind}", std::process::id());
+    let db_name = prefix.replace('x', "_");
+    let db = rt.block_on(common::fresh_pg(pg, &db_name));
+    let store = rt.block_on(iwmo::store::Store::open(&db)).unwrap();
+    rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305"))
+        .unwrap();
+    rt.block_on(store.analyze()).unwrap();
+    let w = start_workers(workers, &db, amqp, &prefix);
+    // Publishing before the worker declared its queue would lose the messages.
+    rt.block_on(async {
+        for _ in 0..300 {
+            let ch = conn.create_channel().await.unwrap();
+            let ok = ch
+                .queue_declare(
+                    format!("{prefix}.inbound").as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .is_ok();
+            let _ = ch.close(200, "OK".into()).await;
+            if ok {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut answers = rt.block_on(answers_consumer(
+        sub_ch,
+        &prefix,
+        &format!("{prefix}.answers"),
+        &format!("{prefix}.got"),
+    ));
+    let inbound = format!("{prefix}.inbound");
+    let mut next = 0u32;
+    let mut all_lat = Vec::new();
+    let per = if kind == "305" { BATCH } else { BATCH / 10 };
+    let mut g = c.benchmark_group(format!("serve-{kind}"));
+    g.throughput(Throughput::Elements(per as u64));
+    g.bench_function(format!("{workers}-worker(s)"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let msgs: Vec<(String, String)> = (0..per)
+                    .map(|_| {
+                        next += 1;
+                        iwmo::testkit::synth::load_message(kind, "T", next)
+                    })
+                    .collect();
+                let (t, lat) = rt.block_on(run_batch(pub_ch, &inbound, &mut answers, msgs));
+                total += t;
+                all_lat.extend(lat);
+            }
+            total
+        })
+    });
+    g.finish();
+    drop(w);
+    drop(store);
+    rt.block_on(common::drop_pg(pg, &db_name));
+    // Leave nothing behind on the broker: every quorum queue left over is a Raft group
+    // RabbitMQ keeps running (a few hundred of them made this broker unresponsive).
+    rt.block_on(async {
+        for q in ["inbound", "dead", "unrouted", "got"] {
+            let _ = pub_ch
+                .queue_delete(
+                    format!("{prefix}.{q}").as_str().into(),
+                    QueueDeleteOptions::default(),
+                )
+                .await;
+        }
+        for x in ["dlx", "answers", "unrouted"] {
+            let _ = pub_ch
+                .exchange_delete(
+                    format!("{prefix}.{x}").as_str().into(),
+                    ExchangeDeleteOptions::default(),
+                )
+                .await;
+        }
+    });
+    (!all_lat.is_empty()).then(|| {
+        format!(
+            "serve-{kind} {workers} worker(s): latency publish → answer p50 {:?}, p99 {:?} over {} messages",
+            pct(&mut all_lat, 0.5),
+            pct(&mut all_lat, 0.99),
+            all_lat.len()
+        )
+    })
+}
+
 fn main() {
     let (Some(amqp), Some(pg)) = (
         env(&["IWMO_BENCH_AMQP_URL", "IWMO_TEST_AMQP_URL"]),
@@ -257,245 +510,21 @@ fn main() {
     let sub_ch = rt.block_on(conn.create_channel()).unwrap();
     let mut report: Vec<String> = Vec::new();
 
-    // Bare loop: publish with confirms, consume with manual ack, same sizes as a 305; once on a
-    // classic queue and once on a durable quorum queue like the worker's inbound queue.
-    for quorum in [false, true] {
-        let q = format!(
-            "bare.{}.{}",
-            std::process::id(),
-            if quorum { "quorum" } else { "classic" }
-        );
-        rt.block_on(declare_bare_queue(&pub_ch, &q, quorum))
-            .unwrap();
-        let body = iwmo::testkit::synth::wmo305("BARE", 100_000, "2025-01-06");
-        let mut cons = rt
-            .block_on(sub_ch.basic_consume(
-                q.as_str().into(),
-                q.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            ))
-            .unwrap();
-        let mut g = c.benchmark_group("bare-lapin");
-        g.throughput(Throughput::Elements(BATCH as u64));
-        g.bench_function(
-            if quorum {
-                "quorum-queue"
-            } else {
-                "classic-queue"
-            },
-            |b| {
-                b.iter_custom(|iters| {
-                    rt.block_on(async {
-                        let t = Instant::now();
-                        for _ in 0..iters {
-                            publish_confirmed(
-                                &pub_ch,
-                                &q,
-                                false,
-                                (0..BATCH).map(|_| body.as_bytes()),
-                            )
-                            .await;
-                            for _ in 0..BATCH {
-                                let d = cons.next().await.unwrap().unwrap();
-                                d.ack(BasicAckOptions::default()).await.unwrap();
-                            }
-                        }
-                        t.elapsed()
-                    })
-                })
-            },
-        );
-        g.finish();
-        if quorum {
-            let _ =
-                rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
-        }
-    }
-
-    // The broker's share of what the worker does, without the worker: consume from a quorum
-    // queue, publish an answer the size of a 306 with confirms, ack after the confirm; the bench
-    // receives the answers. This is the ceiling for `iwmo serve` on this broker and machine.
-    {
-        let q = format!("bare.{}.echo", std::process::id());
-        let reply = format!("bare.{}.reply", std::process::id());
-        rt.block_on(declare_bare_queue(&pub_ch, &q, true)).unwrap();
-        rt.block_on(sub_ch.queue_declare(
-            reply.as_str().into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        ))
-        .unwrap();
-        let body = iwmo::testkit::synth::wmo305("BARE", 100_000, "2025-01-06");
-        let answer = body.replace("305", "306");
-        let echo = rt.spawn({
-            let (amqp, q, reply) = (amqp.clone(), q.clone(), reply.clone());
-            async move {
-                let conn = Connection::connect(&amqp, ConnectionProperties::default())
-                    .await
-                    .unwrap();
-                let ch = conn.create_channel().await.unwrap();
-                ch.basic_qos(256, BasicQosOptions::default()).await.unwrap();
-                let out = conn.create_channel().await.unwrap();
-                out.confirm_select(ConfirmSelectOptions::default())
-                    .await
-                    .unwrap();
-                let mut cons = ch
-                    .basic_consume(
-                        q.as_str().into(),
-                        "echo".into(),
-                        BasicConsumeOptions::default(),
-                        FieldTable::default(),
-                    )
-                    .await
-                    .unwrap();
-                while let Some(Ok(first)) = cons.next().await {
-                    let mut batch = vec![first];
-                    while batch.len() < 32 {
-                        match futures_lite::future::poll_once(cons.next()).await {
-                            Some(Some(Ok(d))) => batch.push(d),
-                            _ => break,
-                        }
-                    }
-                    let bodies = vec![answer.as_bytes(); batch.len()];
-                    publish_confirmed(&out, &reply, true, bodies).await;
-                    for d in batch {
-                        d.ack(BasicAckOptions::default()).await.unwrap();
-                    }
-                }
-            }
-        });
-        let mut replies = rt
-            .block_on(sub_ch.basic_consume(
-                reply.as_str().into(),
-                "replies".into(),
-                BasicConsumeOptions {
-                    no_ack: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            ))
-            .unwrap();
-        let mut g = c.benchmark_group("bare-lapin");
-        g.throughput(Throughput::Elements(BATCH as u64));
-        g.bench_function("quorum-queue-with-answers", |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let t = Instant::now();
-                    for _ in 0..iters {
-                        publish_confirmed(&pub_ch, &q, false, (0..BATCH).map(|_| body.as_bytes()))
-                            .await;
-                        for _ in 0..BATCH {
-                            replies.next().await.unwrap().unwrap();
-                        }
-                    }
-                    t.elapsed()
-                })
-            })
-        });
-        g.finish();
-        echo.abort();
-        let _ = rt.block_on(pub_ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()));
-    }
-
+    bench_bare(&rt, &mut c, &pub_ch, &sub_ch);
+    bench_echo(&rt, &mut c, &amqp, &pub_ch, &sub_ch);
     for workers in [1usize, 2] {
         for kind in ["305", "323x100"] {
-            let prefix = format!("tp{}w{workers}{kind}", std::process::id());
-            let db_name = prefix.replace('x', "_");
-            let db = rt.block_on(common::fresh_pg(&pg, &db_name));
-            let store = rt.block_on(iwmo::store::Store::open(&db)).unwrap();
-            rt.block_on(store.seed_toewijzingen(0, 200_000, kind != "305"))
-                .unwrap();
-            rt.block_on(store.analyze()).unwrap();
-            let w = start_workers(workers, &db, &amqp, &prefix);
-            // Publishing before the worker declared its queue would lose the messages.
-            rt.block_on(async {
-                for _ in 0..300 {
-                    let ch = conn.create_channel().await.unwrap();
-                    let ok = ch
-                        .queue_declare(
-                            format!("{prefix}.inbound").as_str().into(),
-                            QueueDeclareOptions {
-                                passive: true,
-                                ..Default::default()
-                            },
-                            FieldTable::default(),
-                        )
-                        .await
-                        .is_ok();
-                    let _ = ch.close(200, "OK".into()).await;
-                    if ok {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            });
-            let mut answers = rt.block_on(answers_consumer(
+            let line = bench_serve(
+                &rt,
+                &mut c,
+                (&amqp, &pg),
+                &conn,
+                &pub_ch,
                 &sub_ch,
-                &prefix,
-                &format!("{prefix}.answers"),
-                &format!("{prefix}.got"),
-            ));
-            let inbound = format!("{prefix}.inbound");
-            let mut next = 0u32;
-            let mut all_lat = Vec::new();
-            let per = if kind == "305" { BATCH } else { BATCH / 10 };
-            let mut g = c.benchmark_group(format!("serve-{kind}"));
-            g.throughput(Throughput::Elements(per as u64));
-            g.bench_function(format!("{workers}-worker(s)"), |b| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let msgs: Vec<(String, String)> = (0..per)
-                            .map(|_| {
-                                next += 1;
-                                iwmo::testkit::synth::load_message(kind, "T", next)
-                            })
-                            .collect();
-                        let (t, lat) =
-                            rt.block_on(run_batch(&pub_ch, &inbound, &mut answers, msgs));
-                        total += t;
-                        all_lat.extend(lat);
-                    }
-                    total
-                })
-            });
-            g.finish();
-            drop(w);
-            drop(store);
-            rt.block_on(common::drop_pg(&pg, &db_name));
-            // Leave nothing behind on the broker: every quorum queue left over is a Raft group
-            // RabbitMQ keeps running (a few hundred of them made this broker unresponsive).
-            rt.block_on(async {
-                for q in ["inbound", "dead", "unrouted", "got"] {
-                    let _ = pub_ch
-                        .queue_delete(
-                            format!("{prefix}.{q}").as_str().into(),
-                            QueueDeleteOptions::default(),
-                        )
-                        .await;
-                }
-                for x in ["dlx", "answers", "unrouted"] {
-                    let _ = pub_ch
-                        .exchange_delete(
-                            format!("{prefix}.{x}").as_str().into(),
-                            ExchangeDeleteOptions::default(),
-                        )
-                        .await;
-                }
-            });
-            if !all_lat.is_empty() {
-                report.push(format!(
-                    "serve-{kind} {workers} worker(s): latency publish → answer p50 {:?}, p99 {:?} over {} messages",
-                    pct(&mut all_lat, 0.5),
-                    pct(&mut all_lat, 0.99),
-                    all_lat.len()
-                ));
-            }
+                workers,
+                kind,
+            );
+            report.extend(line);
         }
     }
     c.final_summary();
