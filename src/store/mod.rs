@@ -336,11 +336,9 @@ impl Store {
                             conn.execute("PRAGMA synchronous=NORMAL").await?;
                             conn.execute("PRAGMA busy_timeout=5000").await?;
                             conn.execute("PRAGMA foreign_keys=ON").await?;
-                            // Reads of a large snapshot (a declaration of thousands of lines
-                            // over a million stored ones) go through a memory map instead of a
-                            // read call and a copy per page, and pages stay cached within the
-                            // connection (both grow only as far as used).
-                            conn.execute(SQLITE_MMAP_SIZE).await?;
+                            // Pages stay cached within the connection (a large declaration
+                            // reads and writes thousands; the cache grows only as far as used),
+                            // and temporary b-trees (GROUP BY, key sets) stay in memory.
                             conn.execute(SQLITE_CACHE_SIZE).await?;
                             conn.execute("PRAGMA temp_store=MEMORY").await?;
                             Ok(())
@@ -411,9 +409,6 @@ pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
 
-/// SQLite memory map per connection: up to 1 GiB of the database file (address space only;
-/// pages are mapped as they are read).
-const SQLITE_MMAP_SIZE: &str = "PRAGMA mmap_size=1073741824";
 /// SQLite page cache per connection: up to 64 MiB (the default is 2 MiB).
 const SQLITE_CACHE_SIZE: &str = "PRAGMA cache_size=-65536";
 
