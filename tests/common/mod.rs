@@ -321,3 +321,50 @@ pub async fn queue_len(ch: &lapin::Channel, q: &str) -> Option<u32> {
     .ok()
     .map(|q| q.message_count())
 }
+
+/// What a child process did, with its peak resident memory as the kernel counted it.
+pub struct Measured {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    /// Peak resident set size (ru_maxrss of wait4), in KiB.
+    pub peak_kib: u64,
+}
+
+/// Runs a command to its end and measures its peak memory with `wait4` (not by timing, not by
+/// sampling): the kernel's high-water mark of this one child.
+pub fn run_measured(cmd: &mut Command) -> Measured {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start child");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 writes both out-parameters for this pid,
+    // which is our own child and is reaped here (std's Child is not waited on afterwards).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    Measured {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: t_out.join().unwrap(),
+        stderr: t_err.join().unwrap(),
+        peak_kib: usage.ru_maxrss as u64,
+    }
+}

@@ -1,6 +1,10 @@
 //! Hostile input: each answered with a clear error, without expansion, in bounded time and memory
 //! (size cap before parsing, depth cap while parsing, no DOCTYPE at all).
 
+#[path = "../common/mod.rs"]
+mod common;
+// One module per kind of hostile input (added by the work on issue 13).
+
 use iwmo::check::check_bytes;
 use iwmo::intake::IntakeError;
 use iwmo::message::{read, ReadError, ReadOptions};
@@ -165,4 +169,11 @@ fn errors_never_show_a_bsn_or_a_name() {
     let text = serde_json::to_string(&v).unwrap() + &iwmo::check::render_text(&v);
     assert!(!text.contains("999990019"), "{text}");
     assert!(!text.contains("Jansen"), "{text}");
+}
+
+#[test]
+fn peak_memory_of_a_child_is_measured() {
+    let m = common::run_measured(std::process::Command::new("true").arg("x"));
+    assert!(m.status.success());
+    assert!(m.peak_kib > 0 && m.peak_kib < 100_000, "{}", m.peak_kib);
 }
