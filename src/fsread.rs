@@ -25,6 +25,9 @@ pub enum ReadFailure {
         limit: usize,
         /// The first bytes, for the operator's record.
         preview: Vec<u8>,
+        /// SHA-256 (hex) of the whole file, read in small chunks (memory stays bounded): tells
+        /// the same oversized file apart from another one with the same first bytes.
+        sha256: String,
     },
 }
 
@@ -103,29 +106,47 @@ pub fn read_message_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, ReadF
             what: describe(&opened.file_type()),
         });
     }
-    let mut buf = Vec::with_capacity((opened.len() as usize).min(max_bytes) + 1);
     if opened.len() > max_bytes as u64 {
-        file.take(PREVIEW_BYTES as u64)
-            .read_to_end(&mut buf)
-            .map_err(io)?;
-        return Err(ReadFailure::TooLarge {
-            size: opened.len(),
-            limit: max_bytes,
-            preview: buf,
-        });
+        return Err(too_large(file, Vec::new(), max_bytes).map_err(io)?);
     }
-    file.take(max_bytes as u64 + 1)
+    let mut buf = Vec::with_capacity(opened.len() as usize + 1);
+    let mut file = file;
+    (&mut file)
+        .take(max_bytes as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(io)?;
     if buf.len() > max_bytes {
-        buf.truncate(PREVIEW_BYTES);
-        return Err(ReadFailure::TooLarge {
-            size: max_bytes as u64 + 1,
-            limit: max_bytes,
-            preview: buf,
-        });
+        // It grew past the cap while being read.
+        return Err(too_large(file, buf, max_bytes).map_err(io)?);
     }
     Ok(buf)
+}
+
+/// The record of an oversized file: its first bytes, its length and its hash, read on in
+/// chunks of 64 KiB after `head` (what was already read).
+fn too_large(mut file: std::fs::File, head: Vec<u8>, limit: usize) -> std::io::Result<ReadFailure> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(&head);
+    let mut size = head.len() as u64;
+    let mut preview: Vec<u8> = head.iter().take(PREVIEW_BYTES).copied().collect();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        let want = PREVIEW_BYTES.saturating_sub(preview.len()).min(n);
+        preview.extend_from_slice(&chunk[..want]);
+        hasher.update(&chunk[..n]);
+        size += n as u64;
+    }
+    Ok(ReadFailure::TooLarge {
+        size,
+        limit,
+        preview,
+        sha256: hex::encode(hasher.finalize()),
+    })
 }
 
 fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
@@ -150,9 +171,15 @@ mod tests {
         std::fs::write(&f, vec![b'x'; 2000]).unwrap();
         assert_eq!(read_message_file(&f, 2000).unwrap().len(), 2000);
         match read_message_file(&f, 1000) {
-            Err(ReadFailure::TooLarge { size, preview, .. }) => {
+            Err(ReadFailure::TooLarge {
+                size,
+                preview,
+                sha256,
+                ..
+            }) => {
                 assert_eq!(size, 2000);
                 assert_eq!(preview.len(), PREVIEW_BYTES);
+                assert_eq!(sha256, crate::pipeline::sha256_hex(&vec![b'x'; 2000]));
             }
             other => panic!("{other:?}"),
         }
@@ -160,7 +187,9 @@ mod tests {
         std::os::unix::fs::symlink(&f, &l).unwrap();
         assert!(matches!(
             read_message_file(&l, 5000),
-            Err(ReadFailure::NotRegular { what: "symbolische link" })
+            Err(ReadFailure::NotRegular {
+                what: "symbolische link"
+            })
         ));
         let missing = read_message_file(&dir.path().join("weg.xml"), 10).unwrap_err();
         assert!(missing.to_string().contains("bestaat niet"), "{missing}");

@@ -5,6 +5,7 @@
 
 mod group;
 mod prepare;
+pub use prepare::{refused, sha256_hex};
 mod step;
 
 use std::path::{Path, PathBuf};

@@ -230,3 +230,18 @@ async fn invalid_record(
         ..Default::default()
     })
 }
+
+/// Records a message refused before it could be read whole (over the size cap): its first
+/// bytes stand in for the body, claimed under the hash of the whole body (so the same file
+/// again is the same record); no answer. The outcome is `invalid`, with `reason`.
+pub async fn refused(
+    store: &Store,
+    source: &str,
+    preview: &[u8],
+    sha_of_whole: &str,
+    reason: String,
+) -> Result<Outcome, StoreError> {
+    let mut o = invalid_record(store, source, preview, sha_of_whole, None, reason.clone()).await?;
+    o.error = Some(reason);
+    Ok(o)
+}
