@@ -22,8 +22,14 @@ pub struct Verdict {
     pub error: Option<IntakeReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<StructureError>,
+    /// More level-1 errors were found than are listed in `errors`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub errors_truncated: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// Rules whose findings were cut off at [`rules::inmessage::MAX_PAIR_FINDINGS`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings_truncated: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +53,9 @@ pub fn check_bytes(file: &str, bytes: &[u8], opts: ReadOptions) -> Verdict {
         warnings: Vec::new(),
         error: None,
         errors: Vec::new(),
+        errors_truncated: false,
         findings: Vec::new(),
+        findings_truncated: Vec::new(),
     };
     match message::read(bytes, opts) {
         Ok(parsed) => {
@@ -58,6 +66,7 @@ pub fn check_bytes(file: &str, bytes: &[u8], opts: ReadOptions) -> Verdict {
                 );
             }
             v.findings = rules::inmessage::check(&parsed.message);
+            v.findings_truncated = capped_rules(&v.findings);
             if !v.findings.is_empty() {
                 v.verdict = "level2";
             }
@@ -74,10 +83,15 @@ pub fn check_bytes(file: &str, bytes: &[u8], opts: ReadOptions) -> Verdict {
                 message: e.to_string(),
             });
         }
-        Err(ReadError::Structure { kind, errors }) => {
+        Err(ReadError::Structure {
+            kind,
+            errors,
+            truncated,
+        }) => {
             v.kind = Some(kind);
             v.verdict = "level1";
             v.errors = errors;
+            v.errors_truncated = truncated;
         }
         Err(ReadError::Convert { kind, error }) => {
             v.kind = Some(kind);
@@ -90,6 +104,19 @@ pub fn check_bytes(file: &str, bytes: &[u8], opts: ReadOptions) -> Verdict {
         }
     }
     v
+}
+
+/// The rules that reached their cap of findings (the list of such a rule is cut off there).
+fn capped_rules(findings: &[Finding]) -> Vec<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for f in findings {
+        *counts.entry(f.rule.as_str()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n >= rules::inmessage::MAX_PAIR_FINDINGS)
+        .map(|(r, _)| r.to_string())
+        .collect()
 }
 
 /// Expands the arguments: files as given, directories to their `*.xml` files sorted by name.
@@ -128,7 +155,9 @@ pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Box<Verdict>>
                 message: msg,
             }),
             errors: Vec::new(),
+            errors_truncated: false,
             findings: Vec::new(),
+            findings_truncated: Vec::new(),
         })
     };
     let meta = std::fs::metadata(path).map_err(|e| fail(format!("kan bestand niet lezen: {e}")))?;
@@ -149,30 +178,18 @@ pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Box<Verdict>>
 
 /// Human-readable report of one verdict.
 pub fn render_text(v: &Verdict) -> String {
-    let kind = v.kind.map(|k| k.name()).unwrap_or_else(|| "?".into());
-    let mut s = match v.verdict {
-        "valid" => format!("{}: {kind} geldig\n", v.file),
-        "intake" => format!(
-            "{}: {kind} geweigerd bij ontvangst: {}\n",
-            v.file,
-            v.error.as_ref().map(|e| e.message.as_str()).unwrap_or("")
-        ),
-        "level1" => format!(
-            "{}: {kind} voldoet niet aan de XSD (niveau 1), {} fout(en)\n",
-            v.file,
-            v.errors.len()
-        ),
-        _ => format!(
-            "{}: {kind} afgekeurd op niveau 2 (retourcode 0001), {} bevinding(en)\n",
-            v.file,
-            v.findings.len()
-        ),
-    };
+    let mut s = headline(v);
     for w in &v.warnings {
         s.push_str(&format!("  waarschuwing: {w}\n"));
     }
     for e in &v.errors {
         s.push_str(&format!("  {} (regel {}): {}\n", e.path, e.line, e.message));
+    }
+    if v.errors_truncated {
+        s.push_str(&format!(
+            "  … lijst afgekapt: na de eerste {} fouten is niet verder geteld\n",
+            v.errors.len()
+        ));
     }
     for f in &v.findings {
         s.push_str(&format!(
@@ -183,5 +200,45 @@ pub fn render_text(v: &Verdict) -> String {
             f.text
         ));
     }
+    for r in &v.findings_truncated {
+        s.push_str(&format!(
+            "  … lijst afgekapt: regel {r} geeft er hoogstens {} per bericht; er kunnen er meer zijn\n",
+            rules::inmessage::MAX_PAIR_FINDINGS
+        ));
+    }
     s
+}
+
+/// The first line: file, kind, verdict and how many errors or findings (and whether cut off).
+fn headline(v: &Verdict) -> String {
+    let kind = v.kind.map(|k| k.name()).unwrap_or_else(|| "?".into());
+    match v.verdict {
+        "valid" => format!("{}: {kind} geldig\n", v.file),
+        "intake" => format!(
+            "{}: {kind} geweigerd bij ontvangst: {}\n",
+            v.file,
+            v.error.as_ref().map(|e| e.message.as_str()).unwrap_or("")
+        ),
+        "level1" => format!(
+            "{}: {kind} voldoet niet aan de XSD (niveau 1), {}\n",
+            v.file,
+            crate::message::schema::count_text(v.errors.len(), v.errors_truncated)
+        ),
+        _ => {
+            let n = v.findings.len();
+            let count = if v.findings_truncated.is_empty() {
+                format!("{n} bevinding(en)")
+            } else {
+                format!(
+                    "{n} bevindingen getoond, lijst afgekapt (regel {}: hoogstens {} per bericht)",
+                    v.findings_truncated.join(", "),
+                    rules::inmessage::MAX_PAIR_FINDINGS
+                )
+            };
+            format!(
+                "{}: {kind} afgekeurd op niveau 2 (retourcode 0001), {count}\n",
+                v.file
+            )
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub mod schema;
 pub mod startstop;
 pub mod toewijzing;
 pub mod verzoek;
+pub mod wellformed;
 pub mod xml;
 
 pub use common::{
@@ -249,10 +250,12 @@ pub enum ReadError {
     #[error(transparent)]
     Intake(#[from] IntakeError),
     /// Level 1: the message does not conform to the XSD.
-    #[error("{kind} voldoet niet aan de XSD ({} fout(en))", errors.len())]
+    #[error("{kind} voldoet niet aan de XSD ({})", schema::count_text(errors.len(), *truncated))]
     Structure {
         kind: MessageKind,
         errors: Vec<StructureError>,
+        /// More errors were found than [`schema::validate::MAX_ERRORS`]; the rest is not listed.
+        truncated: bool,
     },
     /// A level-1-valid value that the domain types cannot hold (e.g. year 0 after XSD checks).
     #[error("{kind}: {error}")]
@@ -294,22 +297,27 @@ pub fn read(bytes: &[u8], opts: ReadOptions) -> Result<Parsed, ReadError> {
         ) {
             (Some(s), Some(ns)) => Ok((s, ns)),
             _ => Err(IntakeError::NotIwmo {
-                namespace: kind.namespace(),
+                has_namespace: true,
             }),
         }
     })
     .map_err(|e| match e {
         schema::ValidateError::NotWellFormed(e) => IntakeError::NotWellFormed {
             line: e.line,
+            column: e.column,
             message: e.message,
         },
         schema::ValidateError::Root(e) => e,
     })?;
     let kind = MessageKind::from_number(schema.number).ok_or(IntakeError::NotIwmo {
-        namespace: String::new(),
+        has_namespace: true,
     })?;
-    if !errors.is_empty() {
-        return Err(ReadError::Structure { kind, errors });
+    if !errors.list.is_empty() {
+        return Err(ReadError::Structure {
+            kind,
+            errors: errors.list,
+            truncated: errors.truncated,
+        });
     }
     let message =
         typed(kind, El::root(&doc)).map_err(|error| ReadError::Convert { kind, error })?;

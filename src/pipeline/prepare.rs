@@ -33,16 +33,37 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The reason stored with an invalid message (and shown by `process`): Dutch, element paths and
+/// rules only, never a value from the message; says so when the list is cut off.
 fn error_text(e: &ReadError) -> String {
+    const SHOWN: usize = 3;
     match e {
         ReadError::Intake(i) => i.to_string(),
-        ReadError::Structure { kind, errors } => {
+        ReadError::Structure {
+            kind,
+            errors,
+            truncated,
+        } => {
             let first: Vec<String> = errors
                 .iter()
-                .take(3)
-                .map(|e| format!("{}: {}", e.path, e.message))
+                .take(SHOWN)
+                .map(|e| format!("{} (regel {}): {}", e.path, e.line, e.message))
                 .collect();
-            format!("{kind} voldoet niet aan de XSD: {}", first.join("; "))
+            let rest = match (errors.len() > SHOWN, truncated) {
+                (_, true) => format!(
+                    " (eerste {} van meer dan {} fouten getoond; `iwmo check` toont er {})",
+                    first.len(),
+                    errors.len(),
+                    errors.len()
+                ),
+                (true, false) => format!(
+                    " (eerste {} van {} fouten getoond; `iwmo check` toont ze alle)",
+                    first.len(),
+                    errors.len()
+                ),
+                _ => String::new(),
+            };
+            format!("{kind} voldoet niet aan de XSD: {}{rest}", first.join("; "))
         }
         ReadError::Convert { kind, error } => format!("{kind}: {error}"),
     }

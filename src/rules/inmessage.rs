@@ -26,6 +26,9 @@ mod verzoek;
 use super::Finding;
 use crate::message::Message;
 
+/// At most this many findings per pair rule and message (the list of such a rule is cut off).
+pub use shared::MAX_PAIR_FINDINGS;
+
 /// All level-2 findings for a message, in document order. The retours we receive or write
 /// (302, 306, 308, 316, 318) and the untyped 319/320 give none.
 pub fn check(msg: &Message) -> Vec<Finding> {

@@ -2,76 +2,80 @@
 
 use super::model::{Base, SimpleType};
 
-/// What is wrong with a simple value, in Dutch, without echoing the value itself
-/// (callers decide whether a value may be shown: never for personal data).
+/// What is wrong with a simple value, in Dutch: the rule (type and facet), never the value
+/// itself, which may be a BSN or a name even where the element is meant for something else.
 pub fn check(st: &SimpleType, raw: &str) -> Result<(), String> {
     let value: &str = match st.base {
         Base::String => raw,
         _ => raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r')),
     };
-    match st.base {
-        Base::String => {}
-        Base::Integer => {
-            if !is_integer(value) {
-                return Err("is geen geheel getal".into());
-            }
-        }
-        Base::Date => {
-            if !is_date(value) {
-                return Err("is geen geldige datum (verwacht JJJJ-MM-DD)".into());
-            }
-        }
-        Base::Time => {
-            if !is_time(value) {
-                return Err("is geen geldige tijd (verwacht uu:mm:ss)".into());
-            }
-        }
-    }
-    if st.base == Base::String && (st.min_length.is_some() || st.max_length.is_some()) {
+    let name = st.name;
+    lexical(st.base, value).map_err(|why| format!("waarde {why} ({name})"))?;
+    if st.base == Base::String {
         let n = value.chars().count() as u32;
-        if let Some(min) = st.min_length {
-            if n < min {
-                return Err(format!("is te kort ({n} tekens, minimaal {min})"));
-            }
+        if let Some(min) = st.min_length.filter(|&min| n < min) {
+            return Err(format!(
+                "waarde is te kort: {n} tekens, minimaal {min} ({name})"
+            ));
         }
-        if let Some(max) = st.max_length {
-            if n > max {
-                return Err(format!("is te lang ({n} tekens, maximaal {max})"));
-            }
+        if let Some(max) = st.max_length.filter(|&max| n > max) {
+            return Err(format!(
+                "waarde is te lang: {n} tekens, maximaal {max} ({name})"
+            ));
         }
     }
     for step in st.patterns {
         if !step.iter().any(|p| p.matches(value)) {
             let pats: Vec<String> = step.iter().map(|p| p.xsd()).collect();
-            return Err(format!("voldoet niet aan het patroon {}", pats.join(" | ")));
+            return Err(format!(
+                "waarde voldoet niet aan het patroon {} ({name})",
+                pats.join(" | ")
+            ));
         }
     }
     if !st.enumeration.is_empty() && !st.enumeration.contains(&value) {
         return Err(format!(
-            "is geen toegestane waarde van {} (toegestaan: {})",
-            st.name,
+            "waarde voldoet niet aan de toegestane waarden ({name}: {})",
             summarize_enum(st.enumeration)
         ));
     }
-    if st.min_inclusive.is_some() || st.max_inclusive.is_some() {
-        // The lexical check above guarantees an integer; huge values are out of every range.
-        let n: Option<i128> = parse_integer(value);
-        let below = matches!((n, st.min_inclusive), (Some(n), Some(min)) if n < min as i128)
-            || (n.is_none() && value.starts_with('-'));
-        let above = matches!((n, st.max_inclusive), (Some(n), Some(max)) if n > max as i128)
-            || (n.is_none() && !value.starts_with('-'));
-        if below {
-            return Err(format!(
-                "is kleiner dan het minimum {}",
-                st.min_inclusive.unwrap_or(0)
-            ));
-        }
-        if above {
-            return Err(format!(
-                "is groter dan het maximum {}",
-                st.max_inclusive.unwrap_or(0)
-            ));
-        }
+    range(st, value)
+}
+
+/// The lexical space of the built-in base type.
+fn lexical(base: Base, value: &str) -> Result<(), &'static str> {
+    match base {
+        Base::String => Ok(()),
+        Base::Integer if !is_integer(value) => Err("is geen geheel getal"),
+        Base::Date if !is_date(value) => Err("is geen geldige datum (verwacht JJJJ-MM-DD)"),
+        Base::Time if !is_time(value) => Err("is geen geldige tijd (verwacht uu:mm:ss)"),
+        _ => Ok(()),
+    }
+}
+
+/// minInclusive / maxInclusive.
+fn range(st: &SimpleType, value: &str) -> Result<(), String> {
+    if st.min_inclusive.is_none() && st.max_inclusive.is_none() {
+        return Ok(());
+    }
+    // The lexical check guarantees an integer; huge values are out of every range.
+    let n: Option<i128> = parse_integer(value);
+    let below = matches!((n, st.min_inclusive), (Some(n), Some(min)) if n < min as i128)
+        || (n.is_none() && value.starts_with('-'));
+    let above = matches!((n, st.max_inclusive), (Some(n), Some(max)) if n > max as i128)
+        || (n.is_none() && !value.starts_with('-'));
+    let name = st.name;
+    if below {
+        return Err(format!(
+            "waarde is kleiner dan het minimum {} ({name})",
+            st.min_inclusive.unwrap_or(0)
+        ));
+    }
+    if above {
+        return Err(format!(
+            "waarde is groter dan het maximum {} ({name})",
+            st.max_inclusive.unwrap_or(0)
+        ));
     }
     Ok(())
 }

@@ -11,8 +11,20 @@ use crate::domain::RetourCode;
 
 pub use model::{ComplexType, ElementDecl, MessageSchema, SimpleType};
 pub use validate::{
-    validate, validate_with, Doc, Node, NodeId, NotWellFormed, StructureError, ValidateError,
+    validate, validate_with, Doc, Node, NodeId, NotWellFormed, StructureError, StructureErrors,
+    ValidateError, MAX_ERRORS,
 };
+
+/// "3 fouten", "1 fout", or "eerste 50 fouten getoond, er zijn er meer" when the list was cut off.
+pub fn count_text(n: usize, truncated: bool) -> String {
+    if truncated {
+        format!("eerste {n} fouten getoond; er zijn er meer dan {n} (lijst afgekapt)")
+    } else if n == 1 {
+        "1 fout".into()
+    } else {
+        format!("{n} fouten")
+    }
+}
 
 /// The official Dutch meaning of a RetourCode, from the basisschema (here, not on
 /// [`RetourCode`]: the domain layer does not depend on the message layer).

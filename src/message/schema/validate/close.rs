@@ -8,8 +8,8 @@ use quick_xml::events::BytesRef;
 use super::ctx::{Complex, Ctx, Frame, Simple};
 use super::{NotWellFormed, Validator};
 use crate::message::schema::facets;
-use crate::message::schema::model::ElementDecl;
 use crate::message::schema::tables::{COMPLEX_TYPES, SIMPLE_TYPES};
+use crate::message::wellformed::{invalid_char_ref, reader_error, unknown_entity};
 
 /// Character data as the reader reports it.
 pub(super) enum Chars<'a> {
@@ -84,9 +84,8 @@ impl<'a> Validator<'a> {
         if r.is_char_ref() {
             return match r.resolve_char_ref() {
                 Ok(Some(c)) if is_xml_char(c) => Ok(c.to_string()),
-                _ => Err(self
-                    .cx
-                    .wf(offset, format!("ongeldige tekenreferentie '&{};'", &**r))),
+                Ok(_) => Err(self.cx.wf(offset, invalid_char_ref())),
+                Err(e) => Err(self.cx.wf(offset, reader_error(&e))),
             };
         }
         Ok(match &**r {
@@ -95,11 +94,7 @@ impl<'a> Validator<'a> {
             "amp" => "&".into(),
             "apos" => "'".into(),
             "quot" => "\"".into(),
-            other => {
-                return Err(self
-                    .cx
-                    .wf(offset, format!("onbekende entiteit '&{other};'")))
-            }
+            _ => return Err(self.cx.wf(offset, unknown_entity())),
         })
     }
 }
@@ -139,42 +134,14 @@ fn close_simple<'a>(cx: &mut Ctx<'a>, s: Simple) {
     };
     if !s.has_child {
         let stype = &SIMPLE_TYPES[s.st as usize];
+        // The text names the rule, never the value: it may be a BSN or a name, even in an
+        // element meant for something else.
         if let Err(why) = facets::check(stype, &value) {
-            let shown = if value_may_be_shown(s.decl, stype.name) {
-                format!("waarde '{}' ", truncate(&value, 40))
-            } else {
-                "waarde ".to_string()
-            };
             let off = cx.nodes[s.node as usize].offset as usize;
-            cx.error_at(s.node, None, off, format!("{shown}{why}"));
+            cx.error_at(s.node, None, off, why);
         }
     }
     cx.nodes[s.node as usize].text = value;
-}
-
-/// Element names whose values are personal data: never echoed in an error text.
-fn value_may_be_shown(decl: &ElementDecl, st_name: &str) -> bool {
-    const PERSONAL_TYPES: &[&str] = &[
-        "LDT_BurgerServicenummer",
-        "LDT_Naam",
-        "LDT_Voorvoegsel",
-        "LDT_Voorletters",
-        "LDT_Postcode",
-        "LDT_Straatnaam",
-        "LDT_Plaatsnaam",
-        "LDT_Huisnummer",
-        "LDT_Huisletter",
-        "LDT_HuisnummerToevoeging",
-        "LDT_Telefoonnummer",
-        "LDT_Landnummer",
-        "LDT_Emailadres",
-        "LDT_Commentaar",
-        "LDT_Persoonsid",
-        "LDT_NaamVerwijzer",
-        "LDT_Organisatienaam",
-        "LDT_Taal",
-    ];
-    decl.name != "Datum" && !PERSONAL_TYPES.contains(&st_name)
 }
 
 fn is_xml_space(s: &str) -> bool {
@@ -183,15 +150,6 @@ fn is_xml_space(s: &str) -> bool {
 
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let t: String = s.chars().take(n).collect();
-        format!("{t}…")
-    }
 }
 
 /// Appends a text event. Borrowed, CR-free text that is the first piece stays a slice of the input.

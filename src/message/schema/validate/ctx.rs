@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use quick_xml::events::BytesStart;
 
 use super::doc::{Doc, Node, NodeId, NONE};
-use super::{NotWellFormed, StructureError, MAX_ERRORS};
+use super::{NotWellFormed, StructureError, StructureErrors, MAX_ERRORS};
 use crate::message::namespaces::{BASIS_NS, XSI_NS};
-use crate::message::schema::model::ElementDecl;
+use crate::message::wellformed::{attr_error, reader_error};
 
 pub(super) fn line_of(input: &str, offset: usize) -> u32 {
     let end = offset.min(input.len());
@@ -60,7 +60,6 @@ impl Complex {
 /// A simple-typed element: its text so far (a slice of the input while that is possible).
 pub(super) struct Simple {
     pub node: NodeId,
-    pub decl: &'static ElementDecl,
     pub st: u16,
     pub text: Option<Cow<'static, str>>,
     pub borrowed: Option<(usize, usize)>,
@@ -80,6 +79,8 @@ pub(super) struct Ctx<'a> {
     pub input: &'a str,
     pub nodes: Vec<Node<'a>>,
     pub errors: Vec<StructureError>,
+    /// Errors found after [`MAX_ERRORS`] were listed.
+    pub dropped: usize,
     pending: Vec<(NodeId, Option<String>, u32, String)>,
     /// (prefix, uri, depth) bindings in scope.
     pub ns: Vec<(String, String, usize, NsClass)>,
@@ -99,6 +100,7 @@ impl<'a> Ctx<'a> {
             input,
             nodes: Vec::with_capacity(input.len() / 48 + 8),
             errors: Vec::new(),
+            dropped: 0,
             pending: Vec::new(),
             ns: Vec::with_capacity(4),
             message_ns: "",
@@ -106,8 +108,10 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn wf(&self, offset: usize, message: impl Into<String>) -> NotWellFormed {
+        let (line, column) = crate::message::wellformed::position(self.input, offset);
         NotWellFormed {
-            line: line_of(self.input, offset),
+            line,
+            column,
             message: message.into(),
         }
     }
@@ -127,6 +131,7 @@ impl<'a> Ctx<'a> {
 
     pub fn error_at(&mut self, node: NodeId, suffix: Option<&str>, offset: usize, message: String) {
         if self.errors.len() >= MAX_ERRORS {
+            self.dropped += 1;
             return;
         }
         // For an element that is not in the tree (unexpected or missing), name it with its
@@ -159,7 +164,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Paths are computed once the tree is complete, so `[n]` reflects all siblings.
-    pub fn finish_errors(&mut self) -> Vec<StructureError> {
+    pub fn finish_errors(&mut self) -> StructureErrors {
         let doc = Doc {
             nodes: std::mem::take(&mut self.nodes),
         };
@@ -187,7 +192,10 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         self.nodes = doc.nodes;
-        out
+        StructureErrors {
+            list: out,
+            truncated: self.dropped > 0,
+        }
     }
 
     /// Binds the xmlns attributes of a start tag; reports other attributes. Returns false when
@@ -204,18 +212,26 @@ impl<'a> Ctx<'a> {
             return Ok(rejected);
         }
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| self.wf(offset, format!("ongeldig attribuut: {err}")))?;
+            let attr = attr.map_err(|err| self.wf(offset, attr_error(&err)))?;
             let key: &str = attr.key.as_ref();
             let value = attr
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| self.wf(offset, format!("ongeldige attribuutwaarde: {err}")))?;
+                .map_err(|err| {
+                    self.wf(
+                        offset,
+                        format!("ongeldige attribuutwaarde: {}", reader_error(&err)),
+                    )
+                })?;
             let value = value.into_owned();
             let class = self.classify(Some(value.as_str()).filter(|v| !v.is_empty()));
             if key == "xmlns" {
                 self.ns.push((String::new(), value, depth, class));
             } else if let Some(prefix) = key.strip_prefix("xmlns:") {
                 if value.is_empty() {
-                    return Err(self.wf(offset, format!("lege namespace voor prefix '{prefix}'")));
+                    return Err(self.wf(
+                        offset,
+                        "lege namespace-declaratie xmlns:…=\"\" (in XML 1.0 niet toegestaan)",
+                    ));
                 }
                 self.ns.push((prefix.to_string(), value, depth, class));
             } else {

@@ -34,12 +34,22 @@ pub struct StructureError {
     pub message: String,
 }
 
-/// The input is not well-formed XML (or uses XML features iWmo does not allow).
+/// The input is not well-formed XML (or uses XML features iWmo does not allow). The message is
+/// Dutch and never contains content of the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[error("regel {line}: {message}")]
+#[error("regel {line}, kolom {column}: {message}")]
 pub struct NotWellFormed {
     pub line: u32,
+    pub column: u32,
     pub message: String,
+}
+
+/// The structure errors of a document: at most [`MAX_ERRORS`], and whether there were more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StructureErrors {
+    pub list: Vec<StructureError>,
+    /// More errors were found than are listed.
+    pub truncated: bool,
 }
 
 /// Why validation could not even start checking structure.
@@ -65,10 +75,11 @@ pub fn validate<'a>(
     message_ns: &'static str,
 ) -> Result<(Doc<'a>, Vec<StructureError>), NotWellFormed> {
     match validate_with(input, |_| Ok::<_, ()>((schema, message_ns))) {
-        Ok((doc, errors, _)) => Ok((doc, errors)),
+        Ok((doc, errors, _)) => Ok((doc, errors.list)),
         Err(ValidateError::NotWellFormed(e)) => Err(e),
         Err(ValidateError::Root(())) => Err(NotWellFormed {
             line: 1,
+            column: 1,
             message: "onbekend hoofdelement".into(),
         }),
     }
@@ -83,7 +94,7 @@ pub fn validate<'a>(
 pub fn validate_with<'a, E>(
     input: &'a str,
     pick: impl FnOnce(Option<&str>) -> Result<(&'static MessageSchema, &'static str), E>,
-) -> Result<(Doc<'a>, Vec<StructureError>, &'static MessageSchema), ValidateError<E>> {
+) -> Result<(Doc<'a>, StructureErrors, &'static MessageSchema), ValidateError<E>> {
     let mut pick = Some(pick);
     let mut schema: Option<&'static MessageSchema> = None;
     let mut reader = reader_for(input);
@@ -98,7 +109,7 @@ pub fn validate_with<'a, E>(
         let event = reader.read_event().map_err(|e| {
             v.cx.wf(
                 reader.error_position() as usize,
-                format!("geen geldige XML: {e}"),
+                crate::message::wellformed::reader_error(&e),
             )
         })?;
         match event {

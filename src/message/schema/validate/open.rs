@@ -6,6 +6,7 @@ use quick_xml::events::BytesStart;
 use super::ctx::{Complex, Ctx, Deferred, Frame, NsClass, Simple};
 use super::doc::NONE;
 use super::{NotWellFormed, Validator, MAX_DEPTH};
+use crate::message::namespaces::BASIS_NS;
 use crate::message::schema::model::{ElementDecl, Ns, TypeRef};
 use crate::message::schema::tables::COMPLEX_TYPES;
 
@@ -87,31 +88,65 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// A name as it may be shown in an error: element names of the iWmo XSDs are; any other name
+/// is content of the message (it could be a BSN or a name) and is not.
+fn is_schema_name(local: &str) -> bool {
+    local == "Bericht"
+        || COMPLEX_TYPES
+            .iter()
+            .any(|t| t.elements.iter().any(|d| d.name == local))
+}
+
+/// "element 'Client'" for a name of the XSDs, "een onbekend element" for any other.
+fn element_text(local: &str) -> String {
+    if is_schema_name(local) {
+        format!("element '{local}'")
+    } else {
+        "een onbekend element (geen element van de iWmo-XSD)".into()
+    }
+}
+
 fn undeclared_prefix(cx: &Ctx<'_>, tag: &Tag<'_>) -> NotWellFormed {
     cx.wf(
         tag.offset,
-        format!("namespace-prefix '{}' is niet gedeclareerd", tag.prefix),
+        format!(
+            "de namespace-prefix van {} is niet gedeclareerd (xmlns:… ontbreekt)",
+            element_text(tag.local)
+        ),
     )
 }
 
 fn open_root(cx: &mut Ctx<'_>, tag: &Tag<'_>, class: NsClass, root_type: u16) -> Frame {
     let root = cx.push_node("Bericht", NONE, tag.offset);
     if tag.local != "Bericht" || class != NsClass::Message {
-        let message = format!(
-            "het hoofdelement moet 'Bericht' zijn in namespace {}",
-            cx.message_ns
-        );
-        cx.error_at(NONE, Some(tag.local), tag.offset, message);
+        let (suffix, message) = if tag.local == "Bericht" {
+            let m = format!(
+                "het hoofdelement 'Bericht' staat in de verkeerde namespace (verwacht: {})",
+                cx.message_ns
+            );
+            (Some("Bericht"), m)
+        } else {
+            let m = format!(
+                "het hoofdelement moet 'Bericht' zijn in namespace {} (gevonden: {})",
+                cx.message_ns,
+                element_text(tag.local)
+            );
+            (None, m)
+        };
+        cx.error_at(NONE, suffix, tag.offset, message);
         return Frame::Skip;
     }
     reject_attributes(cx, root, tag);
     Frame::Complex(Complex::new(root, root_type))
 }
 
-/// The XSDs declare no attributes: the first one of an element is reported.
+/// The XSDs declare no attributes: the first one of an element is reported (not by its name,
+/// which is content of the message).
 fn reject_attributes(cx: &mut Ctx<'_>, node: u32, tag: &Tag<'_>) {
-    if let Some(first) = tag.rejected_attrs.first() {
-        let message = format!("attribuut '{first}' is niet toegestaan");
+    if !tag.rejected_attrs.is_empty() {
+        let message = "attribuut is niet toegestaan (de iWmo-XSD's declareren geen attributen; \
+                       alleen xmlns-declaraties en xsi:schemaLocation mogen)"
+            .to_string();
         cx.error_at(node, None, tag.offset, message);
     }
 }
@@ -120,8 +155,8 @@ fn child_of_simple(cx: &mut Ctx<'_>, s: &mut Simple, tag: &Tag<'_>) -> Frame {
     if !s.has_child {
         s.has_child = true;
         let message = format!(
-            "element mag geen onderliggende elementen bevatten (gevonden: '{}')",
-            tag.local
+            "element mag geen onderliggende elementen bevatten (gevonden: {})",
+            element_text(tag.local)
         );
         cx.error_at(s.node, None, tag.offset, message);
     }
@@ -198,7 +233,6 @@ fn open_matched(
         TypeRef::Complex(ct) => Frame::Complex(Complex::new(id, ct)),
         TypeRef::Simple(st) => Frame::Simple(Simple {
             node: id,
-            decl: d,
             st,
             text: None,
             borrowed: None,
@@ -219,37 +253,28 @@ fn misfit(
 ) {
     let local = tag.local;
     let known = elements.iter().any(|d| d.name == local);
+    let fits_ns = elements
+        .iter()
+        .any(|d| d.name == local && ns_fits(d, class));
+    if known && !fits_ns {
+        // The right name in the wrong namespace (e.g. a prefix bound to another URI).
+        let ns = elements
+            .iter()
+            .find(|d| d.name == local)
+            .map_or(cx.message_ns, |d| match d.ns {
+                Ns::Message => cx.message_ns,
+                Ns::Basis => BASIS_NS,
+            });
+        let message = format!("element '{local}' staat in de verkeerde namespace (verwacht: {ns})");
+        cx.error_at(c.node, Some(local), tag.offset, message);
+        return;
+    }
     if let Some(m) = missing.filter(|_| known) {
-        let expected = expected_list(elements, m);
-        c.deferred = Some(Box::new(Deferred {
-            missing: elements[m].name,
-            found: local.to_string(),
-            offset: tag.offset,
-            message_missing: format!(
-                "verplicht element '{}' ontbreekt (verwacht: {expected}; gevonden: '{local}')",
-                elements[m].name
-            ),
-            message_order: format!(
-                "element '{local}' staat op de verkeerde plaats (volgorde): eerst verwacht: {expected}"
-            ),
-            came_later: false,
-        }));
+        defer(c, elements, m, tag);
         return;
     }
     let message = if known {
-        let wrong_ns = elements
-            .iter()
-            .any(|d| d.name == local && !ns_fits(d, class));
-        if wrong_ns {
-            let uri = cx
-                .resolve(tag.prefix)
-                .map(|(u, _)| u)
-                .filter(|u| !u.is_empty());
-            format!(
-                "element '{local}' staat in de verkeerde namespace ({})",
-                uri.unwrap_or("geen namespace")
-            )
-        } else if c.cursor < elements.len() && elements[c.cursor].name == local {
+        if c.cursor < elements.len() && elements[c.cursor].name == local {
             format!("element '{local}' komt vaker voor dan toegestaan")
         } else {
             format!("element '{local}' staat op de verkeerde plaats (volgorde)")
@@ -260,13 +285,36 @@ fn misfit(
             None if c.cursor < elements.len() => expected_list(elements, c.cursor),
             None => String::new(),
         };
+        let what = element_text(local);
         if expected.is_empty() {
-            format!("element '{local}' is hier niet toegestaan")
+            format!("{what} is hier niet toegestaan")
         } else {
-            format!("element '{local}' is hier niet toegestaan (verwacht: {expected})")
+            format!("{what} is hier niet toegestaan (verwacht: {expected})")
         }
     };
-    cx.error_at(c.node, Some(local), tag.offset, message);
+    // An unknown name is not put in the path either: the path is its parent's.
+    let suffix = is_schema_name(local).then_some(local);
+    cx.error_at(c.node, suffix, tag.offset, message);
+}
+
+/// A required element was skipped for `tag`, a known one: missing or out of order is decided
+/// at the end of the parent.
+fn defer(c: &mut Complex, elements: &[ElementDecl], m: usize, tag: &Tag<'_>) {
+    let local = tag.local;
+    let expected = expected_list(elements, m);
+    c.deferred = Some(Box::new(Deferred {
+        missing: elements[m].name,
+        found: local.to_string(),
+        offset: tag.offset,
+        message_missing: format!(
+            "verplicht element '{}' ontbreekt (verwacht: {expected}; gevonden: '{local}')",
+            elements[m].name
+        ),
+        message_order: format!(
+            "element '{local}' staat op de verkeerde plaats (volgorde): eerst verwacht: {expected}"
+        ),
+        came_later: false,
+    }));
 }
 
 /// The names that may come next from `from` on: up to and including the first required one.
