@@ -112,6 +112,7 @@ async fn registered(
             decision: None,
             changes: Default::default(),
             answer: None,
+            more_answers: Vec::new(),
             delivered_via: None,
         })
         .await?;
@@ -207,6 +208,7 @@ async fn invalid_record(
                             decision: None,
                             changes: Default::default(),
                             answer: None,
+                            more_answers: Vec::new(),
                             delivered_via: None,
                         })
                         .await?;
