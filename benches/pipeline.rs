@@ -18,6 +18,7 @@ fn settings(out: &std::path::Path) -> Settings {
     Settings {
         read: Default::default(),
         out_dir: Some(out.to_path_buf()),
+        ..Default::default()
     }
 }
 

@@ -307,6 +307,7 @@ fn bench_backend(
     let settings = Settings {
         read: Default::default(),
         out_dir: Some(dir.path().join("out-in-process")),
+        ..Default::default()
     };
     let tag = &backend[..1].to_uppercase();
     // Opening the working copy runs any migration newer than the seed (and ANALYZE refreshes

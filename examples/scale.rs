@@ -25,6 +25,7 @@ async fn main() {
     let s = iwmo::pipeline::Settings {
         read: Default::default(),
         out_dir: Some(dir.path().join("out")),
+        ..Default::default()
     };
     for i in 1..=3u32 {
         let xml = iwmo::testkit::synth::wmo323_in(

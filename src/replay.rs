@@ -200,6 +200,32 @@ fn compare_answer(stored: &StoredDecision, d: &Decided, diffs: &mut Vec<String>)
         (None, Some(kind), _) => diffs.push(format!("toen een {kind}, nu geen antwoordbericht")),
         (None, None, Some(_)) => diffs.push("toen een antwoordbericht, nu geen".into()),
     }
+    compare_parts(stored, d, diffs);
+}
+
+/// The further parts of an answer written in parts: as many, the same ids, the same bytes.
+fn compare_parts(stored: &StoredDecision, d: &Decided, diffs: &mut Vec<String>) {
+    let (then, now) = (&stored.more_answers, &d.more_answers);
+    if then.len() != now.len() {
+        diffs.push(format!(
+            "antwoord toen in {} deel/delen, nu in {}",
+            then.len() + 1,
+            now.len() + 1
+        ));
+        return;
+    }
+    for (i, ((kind, ident, xml), a)) in then.iter().zip(now).enumerate() {
+        if kind != &a.kind || ident != &a.identificatie {
+            diffs.push(format!(
+                "deel {} van het antwoord: toen {kind} {ident}, nu {} {}",
+                i + 2,
+                a.kind,
+                a.identificatie
+            ));
+        } else if xml != &a.xml {
+            diffs.push(format!("deel {}: {}", i + 2, first_difference(xml, &a.xml)));
+        }
+    }
 }
 
 fn first_difference(then: &str, now: &str) -> String {

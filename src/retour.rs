@@ -2,6 +2,8 @@
 //! om toewijzing / wijziging and 325 on a declaration (reference §7). Header fields are copied
 //! from the heenbericht.
 
+pub mod parts;
+
 use chrono::NaiveDate;
 
 use crate::domain::{AgbCode, DomainError, Gemeentecode, RetourCode, TotaalBedragMetDc, Versie};

@@ -40,6 +40,7 @@ fn settings(out: Option<&Path>) -> Settings {
     Settings {
         read: Default::default(),
         out_dir: out.map(Path::to_path_buf),
+        ..Default::default()
     }
 }
 

@@ -104,6 +104,9 @@ pub struct Config {
     pub batch_size: usize,
     /// Maximum message size in bytes (the GGk limit is 25 MB); `check`, `process`, `serve`.
     pub max_bytes: usize,
+    /// Largest answer file in bytes (the hubs' 25 MB, OP179): a 325 that would be larger is
+    /// written compact, or else in parts; `process`, `serve`.
+    pub answer_max_bytes: usize,
     /// Threads of the async runtime; 0: one per CPU core available to the process
     /// (see [`Config::worker_threads`]).
     pub worker_threads: usize,
@@ -138,6 +141,7 @@ impl Default for Config {
             concurrency: 0,
             batch_size: 128,
             max_bytes: crate::intake::DEFAULT_MAX_BYTES,
+            answer_max_bytes: crate::pipeline::DEFAULT_ANSWER_MAX_BYTES,
             worker_threads: 0,
             today: None,
             http_addr: "127.0.0.1:8080".into(),

@@ -4,7 +4,7 @@ use super::changes::{Changes, Credit, DeclaratieChanges, HoldChange, NewPrestati
 use super::room::{Answer, Assessed, Keys, Need, Room};
 use super::{placed, Input, Placed, Snapshot};
 use crate::domain::{DebetCredit, RetourCode};
-use crate::message::{Message, Prestatie, Wmo323};
+use crate::message::{Message, Prestatie, Wmo323, Wmo325};
 use crate::retour::{self, DeclaratieAnswer, RetourMeta};
 use crate::rules::decision::{DeclaratieDecision, PrestatieDecision};
 use crate::rules::state::DeclaratieSnapshot;
@@ -222,16 +222,41 @@ impl Room for Wmo323Room {
         answer: &Answer,
         meta: &RetourMeta,
     ) -> Result<(String, String), String> {
-        let m = wmo323(msg).ok_or("geen WMO323")?;
-        let a = match answer {
-            Answer::Level2 => DeclaratieAnswer::Level2,
-            Answer::Header(c) => DeclaratieAnswer::Header(c.clone()),
-            Answer::Declaratie(a) => a.clone(),
-            Answer::Approved | Answer::Classes { .. } | Answer::Wijziging(_) => {
-                return Err("geen antwoord op een declaratie".into())
-            }
-        };
-        let x = retour::declaratie(m, meta, &a).map_err(|e| e.to_string())?;
+        let x = wmo325(msg, answer, meta)?;
         Ok(("WMO325".into(), x.to_xml()))
     }
+    fn answer_within(
+        &self,
+        msg: &Message,
+        answer: &Answer,
+        meta: &RetourMeta,
+        max_bytes: Option<usize>,
+    ) -> Result<Vec<(String, String, String)>, String> {
+        let x = wmo325(msg, answer, meta)?;
+        let parts = match max_bytes {
+            None => vec![retour::parts::Part {
+                identificatie: meta.identificatie.clone(),
+                xml: x.to_xml(),
+            }],
+            Some(max) => retour::parts::within(&x, max)?,
+        };
+        Ok(parts
+            .into_iter()
+            .map(|p| ("WMO325".to_string(), p.identificatie, p.xml))
+            .collect())
+    }
+}
+
+/// The 325 on a 323 as a typed message.
+fn wmo325(msg: &Message, answer: &Answer, meta: &RetourMeta) -> Result<Wmo325, String> {
+    let m = wmo323(msg).ok_or("geen WMO323")?;
+    let a = match answer {
+        Answer::Level2 => DeclaratieAnswer::Level2,
+        Answer::Header(c) => DeclaratieAnswer::Header(c.clone()),
+        Answer::Declaratie(a) => a.clone(),
+        Answer::Approved | Answer::Classes { .. } | Answer::Wijziging(_) => {
+            return Err("geen antwoord op een declaratie".into())
+        }
+    };
+    retour::declaratie(m, meta, &a).map_err(|e| e.to_string())
 }

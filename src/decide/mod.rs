@@ -46,6 +46,11 @@ pub struct Input {
     /// The (Afzender, berichtsoort, Identificatie) was used before with other content (TR056).
     pub identificatie_hergebruikt: bool,
     pub snapshot: Snapshot,
+    /// The largest answer file the hubs accept (OP179, GGk IB007, VECOZO CC03), as it was when
+    /// decided; a larger 325 is written compact, or else in parts. None (decisions stored
+    /// before this was kept): no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_max_bytes: Option<usize>,
 }
 
 /// A finding placed on its class.
@@ -74,6 +79,15 @@ pub struct Decided {
     pub lines: Vec<Placed>,
     pub changes: Changes,
     pub answer: Option<Rendered>,
+    /// Further parts of an answer too large for one file (see `retour::parts`); usually empty.
+    pub more_answers: Vec<Rendered>,
+}
+
+impl Decided {
+    /// Every file of the answer: the answer, then its further parts.
+    pub fn answers(&self) -> impl Iterator<Item = &Rendered> {
+        self.answer.iter().chain(&self.more_answers)
+    }
 }
 
 impl Decided {
@@ -180,31 +194,54 @@ pub fn decide(msg: &Message, input: &Input, antwoord: &str) -> Result<Decided, D
     } else {
         room.assess(msg, input).map_err(DecideError::Inconsistent)?
     };
-    let answer = match assessed.answer.filter(|_| room.answers()) {
+    let mut answers = match assessed.answer.filter(|_| room.answers()) {
         Some(a) => {
             let meta = RetourMeta {
                 identificatie: antwoord.to_string(),
                 dagtekening: input.today,
             };
-            let (kind, xml) = room.answer(msg, &a, &meta).map_err(DecideError::Answer)?;
-            Some(Rendered {
-                kind,
-                identificatie: antwoord.to_string(),
-                xml,
-            })
+            room.answer_within(msg, &a, &meta, input.answer_max_bytes)
+                .map_err(DecideError::Answer)?
+                .into_iter()
+                .map(|(kind, identificatie, xml)| Rendered {
+                    kind,
+                    identificatie,
+                    xml,
+                })
+                .collect()
         }
-        None => None,
-    };
+        None => Vec::new(),
+    }
+    .into_iter();
     Ok(Decided {
         outcome: assessed.outcome,
         lines: assessed.lines,
         changes: assessed.changes,
-        answer,
+        answer: answers.next(),
+        more_answers: answers.collect(),
     })
 }
 
 /// Every retour code in a written answer, sorted and unique.
 pub fn answer_codes(xml: &str) -> Vec<String> {
+    answer_codes_all([xml])
+}
+
+/// Every retour code in the files of a written answer, sorted and unique.
+pub fn answer_codes_all<'a>(xmls: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for xml in xmls {
+        for c in answer_codes_one(xml) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn answer_codes_one(xml: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut rest = xml;
     while let Some(i) = rest.find(":RetourCode>") {

@@ -135,4 +135,17 @@ pub trait Room: Sync {
         answer: &Answer,
         meta: &RetourMeta,
     ) -> Result<(String, String), String>;
+    /// Writes the answer as files of at most `max_bytes` each (None: no limit): (kind,
+    /// Identificatie, xml) per file, the first with `meta`'s Identificatie. Only a 325 can grow
+    /// with its message; every other answer is one file.
+    fn answer_within(
+        &self,
+        msg: &Message,
+        answer: &Answer,
+        meta: &RetourMeta,
+        _max_bytes: Option<usize>,
+    ) -> Result<Vec<(String, String, String)>, String> {
+        let (kind, xml) = self.answer(msg, answer, meta)?;
+        Ok(vec![(kind, meta.identificatie.clone(), xml)])
+    }
 }

@@ -237,7 +237,15 @@ impl Wmo325 {
     }
 
     pub fn to_xml(&self) -> String {
-        let mut w = XmlOut::new(325);
+        self.write(XmlOut::new(325))
+    }
+
+    /// Without indentation or line ends between elements (for an answer near the hubs' limit).
+    pub fn to_xml_compact(&self) -> String {
+        self.write(XmlOut::compact(325))
+    }
+
+    fn write(&self, mut w: XmlOut) -> String {
         let h = &self.header;
         w.open("Header");
         h.header.write_fields(&mut w, 485);

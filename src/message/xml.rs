@@ -144,6 +144,8 @@ pub struct XmlOut {
     buf: String,
     prefix: String,
     depth: usize,
+    /// No indentation and no line ends between elements (see [`XmlOut::compact`]).
+    compact: bool,
 }
 
 impl XmlOut {
@@ -160,10 +162,34 @@ impl XmlOut {
             buf,
             prefix,
             depth: 1,
+            compact: false,
+        }
+    }
+
+    /// The same elements without indentation or line ends between them: the smallest form of a
+    /// message (used for an answer that would otherwise exceed the hubs' size limit). Its only
+    /// line ends, after the XML declaration and at the end, are CR/LF (OP192).
+    pub fn compact(number: u16) -> XmlOut {
+        let mut w = XmlOut::new(number);
+        w.compact = true;
+        w.buf = w.buf.replacen("?>\n", "?>\r\n", 1);
+        if w.buf.ends_with(">\n") {
+            w.buf.pop();
+        }
+        w
+    }
+
+    /// The line end after an element.
+    fn newline(&mut self) {
+        if !self.compact {
+            self.buf.push('\n');
         }
     }
 
     fn indent(&mut self) {
+        if self.compact {
+            return;
+        }
         for _ in 0..self.depth {
             self.buf.push_str("  ");
         }
@@ -176,7 +202,8 @@ impl XmlOut {
         self.buf.push_str(&self.prefix);
         self.buf.push(':');
         self.buf.push_str(name);
-        self.buf.push_str(">\n");
+        self.buf.push('>');
+        self.newline();
         self.depth += 1;
     }
     pub fn close(&mut self, name: &str) {
@@ -186,14 +213,16 @@ impl XmlOut {
         self.buf.push_str(&self.prefix);
         self.buf.push(':');
         self.buf.push_str(name);
-        self.buf.push_str(">\n");
+        self.buf.push('>');
+        self.newline();
     }
     /// Opens a basisschema-namespace element.
     pub fn bopen(&mut self, name: &str) {
         self.indent();
         self.buf.push_str("<iwmo:");
         self.buf.push_str(name);
-        self.buf.push_str(">\n");
+        self.buf.push('>');
+        self.newline();
         self.depth += 1;
     }
     pub fn bclose(&mut self, name: &str) {
@@ -201,7 +230,8 @@ impl XmlOut {
         self.indent();
         self.buf.push_str("</iwmo:");
         self.buf.push_str(name);
-        self.buf.push_str(">\n");
+        self.buf.push('>');
+        self.newline();
     }
     fn leaf_with(&mut self, prefix: &str, name: &str, value: &str) {
         self.indent();
@@ -215,7 +245,8 @@ impl XmlOut {
         self.buf.push_str(prefix);
         self.buf.push(':');
         self.buf.push_str(name);
-        self.buf.push_str(">\n");
+        self.buf.push('>');
+        self.newline();
     }
     /// A message-namespace element with text.
     pub fn leaf(&mut self, name: &str, value: impl std::fmt::Display) {
@@ -237,7 +268,8 @@ impl XmlOut {
         }
     }
     pub fn finish(mut self) -> String {
-        self.buf.push_str(&format!("</{}:Bericht>\n", self.prefix));
+        self.buf.push_str(&format!("</{}:Bericht>", self.prefix));
+        self.buf.push_str(if self.compact { "\r\n" } else { "\n" });
         self.buf
     }
 }

@@ -40,15 +40,38 @@ pub struct Outcome {
     /// The answer itself (for transports that publish it).
     #[serde(skip)]
     pub answer_xml: Option<(String, String, String)>,
+    /// Paths of every file of an answer that was too large for one (a 325 in parts, the first
+    /// being `answer`); absent when the answer is one file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answer_parts: Vec<String>,
+    /// The further parts themselves (kind, Identificatie, xml), like `answer_xml`.
+    #[serde(skip)]
+    pub more_answers: Vec<(String, String, String)>,
 }
 
 /// Settings of the pipeline.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub read: ReadOptions,
     /// Where answers are written as files right away (`iwmo process`); None: they wait in the
     /// outbox for the relay (`iwmo serve`).
     pub out_dir: Option<PathBuf>,
+    /// The largest answer file the hubs accept (OP179; GGk IB007, VECOZO CC03): a 325 that
+    /// would be larger is written compact, or else in parts (see `retour::parts`).
+    pub answer_max_bytes: usize,
+}
+
+/// The hubs' limit, the same 25 MB as the intake's.
+pub const DEFAULT_ANSWER_MAX_BYTES: usize = crate::message::intake::DEFAULT_MAX_BYTES;
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            read: ReadOptions::default(),
+            out_dir: None,
+            answer_max_bytes: DEFAULT_ANSWER_MAX_BYTES,
+        }
+    }
 }
 
 pub(crate) fn write_answer(
@@ -223,12 +246,50 @@ async fn after_commit(store: &Store, st: Step, settings: &Settings) -> Result<Ou
     match st {
         Step::Duplicate(mid, base) => duplicate(store, mid, base, settings).await,
         Step::Stored(mut out) => {
-            if let Some((k, id, xml)) = &out.answer_xml {
-                out.answer = write_answer(settings.out_dir.as_deref(), k, id, xml)?;
+            write_answers(&mut out, settings)?;
+            if !out.more_answers.is_empty() {
+                log_parts(&out, settings);
             }
             Ok(out)
         }
     }
+}
+
+/// Writes every file of the answer where the settings say so; `answer` names the first,
+/// `answer_parts` all of them when there are several.
+fn write_answers(out: &mut Outcome, settings: &Settings) -> Result<(), StoreError> {
+    let dir = settings.out_dir.as_deref();
+    if let Some((k, id, xml)) = &out.answer_xml {
+        out.answer = write_answer(dir, k, id, xml)?;
+    }
+    if out.more_answers.is_empty() {
+        return Ok(());
+    }
+    let mut paths: Vec<String> = out.answer.iter().cloned().collect();
+    for (k, id, xml) in &out.more_answers {
+        paths.extend(write_answer(dir, k, id, xml)?);
+    }
+    out.answer_parts = paths;
+    Ok(())
+}
+
+/// Tells the operator that an answer went out in parts (no personal data: kinds, ids, sizes).
+fn log_parts(out: &Outcome, settings: &Settings) {
+    let all: Vec<&(String, String, String)> =
+        out.answer_xml.iter().chain(&out.more_answers).collect();
+    let ids: Vec<&str> = all.iter().map(|(_, id, _)| id.as_str()).collect();
+    let sizes: Vec<usize> = all.iter().map(|(_, _, xml)| xml.len()).collect();
+    tracing::warn!(
+        bericht = out.identificatie.as_deref().unwrap_or("-"),
+        delen = all.len(),
+        antwoorden = ?ids,
+        bytes = ?sizes,
+        grens = settings.answer_max_bytes,
+        "antwoord groter dan de grens van de knooppunten (OP179, GGk IB007, VECOZO CC03): \
+         verstuurd als {} 325-berichten met dezelfde DeclaratieIdentificatie; IV087 vraagt \
+         één 325 per declaratie, meld dit de aanbieder buiten het berichtenverkeer",
+        all.len()
+    );
 }
 
 /// A conflict that a retry resolves (deadlock, serialisation failure, busy database).
@@ -258,9 +319,12 @@ async fn duplicate(
         if let (Some(k), Some(id), Some(xml)) =
             (&d.answer_kind, &d.answer_identificatie, &d.answer_xml)
         {
-            base.codes = decide::answer_codes(xml);
-            base.answer = write_answer(settings.out_dir.as_deref(), k, id, xml)?;
+            base.more_answers = store.further_answers(id).await?;
+            base.codes = decide::answer_codes_all(
+                std::iter::once(xml.as_str()).chain(base.more_answers.iter().map(|a| a.2.as_str())),
+            );
             base.answer_xml = Some((k.clone(), id.clone(), xml.clone()));
+            write_answers(&mut base, settings)?;
         } else {
             base.codes = d.codes;
         }

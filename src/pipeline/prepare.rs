@@ -133,6 +133,7 @@ async fn registered(
             decision: None,
             changes: Default::default(),
             answer: None,
+            more_answers: Vec::new(),
             delivered_via: None,
         })
         .await?;
@@ -228,6 +229,7 @@ async fn invalid_record(
                             decision: None,
                             changes: Default::default(),
                             answer: None,
+                            more_answers: Vec::new(),
                             delivered_via: None,
                         })
                         .await?;

@@ -90,11 +90,12 @@ pub async fn step_group(
             today,
             identificatie_hergebruikt: f.reused,
             snapshot,
+            answer_max_bytes: Some(settings.answer_max_bytes),
         };
         let decided = decide::decide(&v.msg, &input, &answer_identificatie(id))
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let codes = match &decided.answer {
-            Some(a) => decide::answer_codes(&a.xml),
+            Some(_) => decide::answer_codes_all(decided.answers().map(|a| a.xml.as_str())),
             None => decided.codes(),
         };
         decided_all.push((decided.outcome, codes));
@@ -117,6 +118,7 @@ pub async fn step_group(
         out.message_id = Some(c.message_id);
         out.codes = codes;
         out.answer_xml = c.answer;
+        out.more_answers = c.more_answers;
         steps[f.index] = Some(Step::Stored(out));
     }
     steps
@@ -175,6 +177,7 @@ fn commit_of(
         }),
         changes: decided.changes,
         answer: decided.answer,
+        more_answers: decided.more_answers,
         delivered_via: settings.out_dir.as_ref().map(|_| "file".to_string()),
     })
 }

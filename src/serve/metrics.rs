@@ -20,6 +20,8 @@ pub struct Metrics {
     /// Deliveries given back to the queue uncommitted (each raises the broker's delivery count).
     pub returned: AtomicU64,
     pub published: AtomicU64,
+    /// Answers too large for the hubs' limit, sent as several files (a 325 in parts).
+    pub answers_split: AtomicU64,
     pub outbox_pending: AtomicU64,
     pub store_errors: AtomicU64,
     buckets: [AtomicU64; 10],
@@ -76,6 +78,11 @@ impl Metrics {
         s.push_str(&format!(
             "iwmo_answers_published_total {}\n",
             g(&self.published)
+        ));
+        s.push_str("# HELP iwmo_answers_split_total Answers larger than answer_max_bytes, sent as several 325s with the same DeclaratieIdentificatie.\n# TYPE iwmo_answers_split_total counter\n");
+        s.push_str(&format!(
+            "iwmo_answers_split_total {}\n",
+            g(&self.answers_split)
         ));
         s.push_str("# HELP iwmo_outbox_pending Answers waiting in the outbox.\n# TYPE iwmo_outbox_pending gauge\n");
         s.push_str(&format!(

@@ -49,6 +49,7 @@ impl Worker {
                 max_bytes: self.config.max_bytes,
             },
             out_dir: None,
+            answer_max_bytes: self.config.answer_max_bytes,
         }
     }
 
@@ -92,6 +93,9 @@ impl Worker {
                     self.relay_wake.notify_one();
                 }
                 self.metrics.processed(&o.outcome, secs);
+                if !o.more_answers.is_empty() && o.outcome != "duplicate" {
+                    self.metrics.answers_split.fetch_add(1, Ordering::Relaxed);
+                }
                 tracing::info!(
                     kind = o.kind.as_deref().unwrap_or("-"),
                     afzender = o.afzender.as_deref().unwrap_or("-"),

@@ -59,6 +59,8 @@ pub struct Commit {
     pub changes: Changes,
     /// The answer, written by the decision (its Identificatie derives from the reserved id).
     pub answer: Option<Rendered>,
+    /// Further parts of an answer too large for one file (each its own outbox row).
+    pub more_answers: Vec<Rendered>,
     /// How the answer leaves: None = to be published by the outbox relay; Some(channel) =
     /// delivered already (e.g. written as a file by `iwmo process`).
     pub delivered_via: Option<String>,
@@ -72,6 +74,8 @@ pub type Answer = (String, String, String);
 pub struct Committed {
     pub message_id: i64,
     pub answer: Option<Answer>,
+    /// Further parts of the answer (usually none).
+    pub more_answers: Vec<Answer>,
 }
 
 pub(super) fn now() -> String {
@@ -233,6 +237,11 @@ impl super::Tx {
             .map(|(message_id, c)| Committed {
                 message_id,
                 answer: c.answer.map(|a| (a.kind, a.identificatie, a.xml)),
+                more_answers: c
+                    .more_answers
+                    .into_iter()
+                    .map(|a| (a.kind, a.identificatie, a.xml))
+                    .collect(),
             })
             .collect())
     }
@@ -379,16 +388,15 @@ impl super::Tx {
         let backend = self.backend;
         let at = now();
         type Row<'a> = (i64, &'a Rendered, &'a Option<String>, &'a Option<String>);
+        // Every file of an answer is a row of its own (a 325 in parts: see retour::parts).
         let outbox: Vec<Row> = ids
             .iter()
             .zip(commits)
-            .filter_map(|(mid, c)| {
-                Some((
-                    *mid,
-                    c.answer.as_ref()?,
-                    &c.message.afzender,
-                    &c.delivered_via,
-                ))
+            .flat_map(|(mid, c)| {
+                c.answer
+                    .iter()
+                    .chain(&c.more_answers)
+                    .map(move |a| (*mid, a, &c.message.afzender, &c.delivered_via))
             })
             .collect();
         insert_many(

@@ -236,9 +236,50 @@ impl Store {
         Ok((sent.len(), failed.len()))
     }
 
+    /// The further parts of an answer written in parts (see `retour::parts`), by the first
+    /// part's Identificatie: (kind, Identificatie, xml) in the order of the parts; usually none.
+    /// Found through the outbox's unique Identificatie, the parts' ids being derived from it.
+    pub async fn further_answers(&self, first: &str) -> Result<Vec<(String, String, String)>> {
+        let candidates = crate::retour::parts::further_identificaties(first);
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut ph = super::Ph::new(self.backend);
+        let sql = format!(
+            "SELECT answer_kind, identificatie, xml FROM outbox WHERE identificatie IN ({})",
+            ph.list(candidates.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String)>(sqlx::AssertSqlSafe(sql));
+        for c in &candidates {
+            q = q.bind(c.clone());
+        }
+        let mut rows = q.fetch_all(&self.pool).await?;
+        rows.sort_by_key(|(_, id, _)| candidates.iter().position(|c| c == id));
+        Ok(rows)
+    }
+
     /// The same message arrived again: send its answer again (same message id, so receivers
-    /// that already have it can drop it).
+    /// that already have it can drop it), every part of it.
     pub async fn requeue_answer(&self, message_id: i64) -> Result<bool> {
+        let first: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT answer_identificatie FROM decisions WHERE message_id = $1")
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let parts = match first.and_then(|f| f.0) {
+            Some(f) => self.further_answers(&f).await?,
+            None => Vec::new(),
+        };
+        for (_, ident, _) in &parts {
+            sqlx::query(
+                "INSERT INTO outbox_queue (identificatie, attempts) SELECT $1, 0 \
+                 WHERE NOT EXISTS (SELECT 1 FROM outbox_queue q WHERE q.identificatie = $2)",
+            )
+            .bind(ident.clone())
+            .bind(ident.clone())
+            .execute(&self.pool)
+            .await?;
+        }
         let r = sqlx::query(
             "INSERT INTO outbox_queue (identificatie, attempts) SELECT d.answer_identificatie, 0 FROM decisions d \
              WHERE d.message_id = $1 AND d.answer_identificatie IS NOT NULL \

@@ -21,6 +21,8 @@ pub struct StoredDecision {
     pub answer_kind: Option<String>,
     pub answer_identificatie: Option<String>,
     pub answer_xml: Option<String>,
+    /// Further parts of an answer written in parts (kind, Identificatie, xml); usually none.
+    pub more_answers: Vec<(String, String, String)>,
 }
 
 /// A request (315/317) as listed.
@@ -182,6 +184,13 @@ impl Store {
         .await?;
         let Some(r) = row else { return Ok(None) };
         let codes = get_str(&r, "codes")?;
+        let answer_kind = get_opt_str(&r, "answer_kind")?;
+        let answer_identificatie = get_opt_str(&r, "answer_identificatie")?;
+        // Only a 325 is ever written in parts (retour::parts).
+        let more_answers = match (&answer_kind, &answer_identificatie) {
+            (Some(k), Some(first)) if k == "WMO325" => self.further_answers(first).await?,
+            _ => Vec::new(),
+        };
         Ok(Some(StoredDecision {
             message_id: get_i64(&r, "message_id")?,
             outcome: get_str(&r, "outcome")?,
@@ -195,9 +204,10 @@ impl Store {
             findings_json: get_str(&r, "findings_json")?,
             snapshot_json: get_str(&r, "snapshot_json")?,
             changes_json: get_opt_str(&r, "changes_json")?,
-            answer_kind: get_opt_str(&r, "answer_kind")?,
-            answer_identificatie: get_opt_str(&r, "answer_identificatie")?,
+            answer_kind,
+            answer_identificatie,
             answer_xml: get_opt_str(&r, "answer_xml")?,
+            more_answers,
         }))
     }
 

@@ -5,6 +5,7 @@
 mod common;
 // One module per kind of hostile input (added by the work on issue 13).
 mod personal;
+mod answers;
 
 use iwmo::check::check_bytes;
 use iwmo::intake::IntakeError;

@@ -23,6 +23,7 @@ pub async fn run(store: &Store, config: &Config, paths: &[PathBuf], out: Option<
     let settings = Settings {
         read: ReadOptions { max_bytes },
         out_dir: out,
+        answer_max_bytes: config.answer_max_bytes,
     };
     let today = config.today();
     let stdout = std::io::stdout();
