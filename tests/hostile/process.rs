@@ -1,0 +1,156 @@
+//! `iwmo process` as operators run it: several at once on one SQLite file, files that cannot be
+//! read, an `--out` that is not a directory; each with the exit code the README promises.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use iwmo::testkit::synth;
+
+const BIN: &str = env!("CARGO_BIN_EXE_iwmo");
+const TODAY: &str = "2025-03-01";
+
+/// `iwmo` with a clean environment (no IWMO_* of the caller), on `db`.
+fn iwmo(db: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IWMO_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("IWMO_DATABASE_URL", db)
+        .env("IWMO_TODAY", TODAY)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+/// The JSON lines of a run's stdout.
+fn lines(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// `SELECT` one integer from the SQLite file.
+fn count(db: &str, sql: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = iwmo::store::Store::open(db).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        n
+    })
+}
+
+/// Messages of process `k`: six toewijzingen (301) of clients no other process has, each
+/// followed by its start (305); then the shared ones, the same bytes in every process.
+fn messages_of(dir: &Path, k: u32) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for j in 0..6 {
+        let nr = 100_000 + (k * 6 + j) * 10;
+        files.push(write(
+            dir,
+            &format!("p{k}-{j}-301.xml"),
+            &synth::wmo301(&format!("T{k}X{j}"), nr, "2025-01-01", "2025-12-31"),
+        ));
+        files.push(write(
+            dir,
+            &format!("p{k}-{j}-305.xml"),
+            &synth::wmo305(&format!("S{k}X{j}"), nr, "2025-01-06"),
+        ));
+    }
+    for j in 0..3 {
+        let nr = 200_000 + j * 10;
+        files.push(write(
+            dir,
+            &format!("shared-{j}-301.xml"),
+            &synth::wmo301(&format!("GT{j}"), nr, "2025-01-01", "2025-12-31"),
+        ));
+        files.push(write(
+            dir,
+            &format!("shared-{j}-305.xml"),
+            &synth::wmo305(&format!("GS{j}"), nr, "2025-01-06"),
+        ));
+    }
+    files
+}
+
+#[test]
+fn four_processes_at_once_on_one_sqlite_file() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("iwmo.db").display());
+        let children: Vec<_> = (0..4u32)
+            .map(|k| {
+                let sub = dir.path().join(format!("in{k}"));
+                std::fs::create_dir(&sub).unwrap();
+                let files = messages_of(&sub, k);
+                let child = iwmo(&db)
+                    .arg("process")
+                    .arg("--out")
+                    .arg(dir.path().join(format!("out{k}")))
+                    .args(&files)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (files.len(), child)
+            })
+            .collect();
+        for (k, (n, child)) in children.into_iter().enumerate() {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "round {round}, process {k}: {}",
+                text(&out.stderr)
+            );
+            let ls = lines(&out);
+            assert_eq!(ls.len(), n, "round {round}, process {k}");
+            for l in &ls {
+                let o = l["outcome"].as_str().unwrap_or_default();
+                assert!(
+                    ["registered", "accepted", "duplicate"].contains(&o),
+                    "round {round}, process {k}: {l}"
+                );
+            }
+        }
+        // 4 × 12 own messages and 6 shared ones, each stored once; every 305 decided once.
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM messages"), 54);
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM (SELECT afzender, identificatie FROM messages \
+                 GROUP BY afzender, identificatie HAVING COUNT(*) > 1)"
+            ),
+            0
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM decisions"), 54);
+        let verify = iwmo(&db).args(["audit", "verify"]).output().unwrap();
+        assert_eq!(
+            verify.status.code(),
+            Some(0),
+            "round {round}: {}{}",
+            text(&verify.stdout),
+            text(&verify.stderr)
+        );
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM chain"), 54);
+    }
+}
