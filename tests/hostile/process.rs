@@ -59,49 +59,95 @@ fn count(db: &str, sql: &str) -> i64 {
     })
 }
 
-/// Messages of process `k`: six toewijzingen (301) of clients no other process has, each
-/// followed by its start (305); then the shared ones, the same bytes in every process.
-fn messages_of(dir: &Path, k: u32) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for j in 0..6 {
-        let nr = 100_000 + (k * 6 + j) * 10;
-        files.push(write(
-            dir,
-            &format!("p{k}-{j}-301.xml"),
-            &synth::wmo301(&format!("T{k}X{j}"), nr, "2025-01-01", "2025-12-31"),
-        ));
-        files.push(write(
-            dir,
-            &format!("p{k}-{j}-305.xml"),
-            &synth::wmo305(&format!("S{k}X{j}"), nr, "2025-01-06"),
-        ));
+/// Messages of clients of process `k` alone: six toewijzingen (301), each followed by its start
+/// (305).
+fn own(k: u32) -> Vec<String> {
+    (0..6)
+        .flat_map(|j| {
+            let nr = 100_000 + (k * 6 + j) * 10;
+            [
+                synth::wmo301(&format!("T{k}X{j}"), nr, "2025-01-01", "2025-12-31"),
+                synth::wmo305(&format!("S{k}X{j}"), nr, "2025-01-06"),
+            ]
+        })
+        .collect()
+}
+
+/// Messages every process gets, the same bytes: three toewijzingen and their starts.
+fn shared() -> Vec<String> {
+    (0..3)
+        .flat_map(|j| {
+            let nr = 200_000 + j * 10;
+            [
+                synth::wmo301(&format!("GT{j}"), nr, "2025-01-01", "2025-12-31"),
+                synth::wmo305(&format!("GS{j}"), nr, "2025-01-06"),
+            ]
+        })
+        .collect()
+}
+
+/// Writes the messages as `00.xml`, `01.xml`, … into `dir`.
+fn files(dir: &Path, bodies: &[String]) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| write(dir, &format!("{i:02}.xml"), b))
+        .collect()
+}
+
+/// `iwmo serve` on the file transport with its inbox in `dir`, killed when dropped.
+struct Serve(std::process::Child);
+
+impl Serve {
+    fn start(dir: &Path, db: &str) -> Serve {
+        let child = iwmo(db)
+            .arg("serve")
+            .current_dir(dir)
+            .env("IWMO_POLL_MILLIS", "20")
+            .env("IWMO_HTTP_ADDR", format!("127.0.0.1:{}", crate::common::free_port()))
+            .env("IWMO_METRICS_ADDR", format!("127.0.0.1:{}", crate::common::free_port()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Serve(child)
     }
-    for j in 0..3 {
-        let nr = 200_000 + j * 10;
-        files.push(write(
-            dir,
-            &format!("shared-{j}-301.xml"),
-            &synth::wmo301(&format!("GT{j}"), nr, "2025-01-01", "2025-12-31"),
-        ));
-        files.push(write(
-            dir,
-            &format!("shared-{j}-305.xml"),
-            &synth::wmo305(&format!("GS{j}"), nr, "2025-01-06"),
-        ));
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-    files
+}
+
+/// Waits (up to 60 s) until `n` messages are stored.
+fn wait_for_messages(db: &str, n: i64) -> i64 {
+    let t = std::time::Instant::now();
+    loop {
+        let got = count(db, "SELECT COUNT(*) FROM messages");
+        if got >= n || t.elapsed() > std::time::Duration::from_secs(60) {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[test]
-fn four_processes_at_once_on_one_sqlite_file() {
+fn four_processes_and_a_worker_at_once_on_one_sqlite_file() {
     for round in 0..3 {
         let dir = tempfile::tempdir().unwrap();
         let db = format!("sqlite://{}", dir.path().join("iwmo.db").display());
+        // The worker's inbox: the messages of a fifth process.
+        files(&dir.path().join("inbox"), &own(4));
+        let serve = Serve::start(dir.path(), &db);
         let children: Vec<_> = (0..4u32)
             .map(|k| {
-                let sub = dir.path().join(format!("in{k}"));
-                std::fs::create_dir(&sub).unwrap();
-                let files = messages_of(&sub, k);
+                let files = files(
+                    &dir.path().join(format!("in{k}")),
+                    &[own(k), shared()].concat(),
+                );
                 let child = iwmo(&db)
                     .arg("process")
                     .arg("--out")
@@ -132,8 +178,9 @@ fn four_processes_at_once_on_one_sqlite_file() {
                 );
             }
         }
-        // 4 × 12 own messages and 6 shared ones, each stored once; every 305 decided once.
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM messages"), 54);
+        // 5 × 12 own messages and 6 shared ones, each stored once and decided once.
+        assert_eq!(wait_for_messages(&db, 66), 66, "round {round}");
+        drop(serve);
         assert_eq!(
             count(
                 &db,
@@ -142,7 +189,11 @@ fn four_processes_at_once_on_one_sqlite_file() {
             ),
             0
         );
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM decisions"), 54);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM decisions"), 66);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM messages WHERE outcome = 'accepted'"),
+            33
+        );
         let verify = iwmo(&db).args(["audit", "verify"]).output().unwrap();
         assert_eq!(
             verify.status.code(),
@@ -151,6 +202,6 @@ fn four_processes_at_once_on_one_sqlite_file() {
             text(&verify.stdout),
             text(&verify.stderr)
         );
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM chain"), 54);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM chain"), 66);
     }
 }
