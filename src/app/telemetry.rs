@@ -61,25 +61,24 @@ where
         let meta = event.metadata();
         let mut fields = Map::new();
         event.record(&mut JsonVisitor(&mut fields));
-        let mut line = Map::new();
-        line.insert(
-            "timestamp".into(),
-            chrono::Utc::now()
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                .into(),
-        );
-        line.insert("level".into(), meta.level().as_str().into());
-        line.insert("fields".into(), Value::Object(fields));
-        line.insert("target".into(), meta.target().into());
         let spans: Vec<Value> = ctx
             .event_scope()
             .map(|scope| scope.from_root().map(|s| span_json::<S, N>(&s)).collect())
             .unwrap_or_default();
+        // Written in this order (a map would sort the keys): time and level first.
+        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        write!(
+            writer,
+            "{{\"timestamp\":{},\"level\":{},\"fields\":{},\"target\":{}",
+            Value::from(timestamp),
+            Value::from(meta.level().as_str()),
+            Value::Object(fields),
+            Value::from(meta.target())
+        )?;
         if let Some(current) = spans.last() {
-            line.insert("span".into(), current.clone());
-            line.insert("spans".into(), Value::Array(spans));
+            write!(writer, ",\"span\":{current},\"spans\":{}", Value::Array(spans.clone()))?;
         }
-        writeln!(writer, "{}", Value::Object(line))
+        writeln!(writer, "}}")
     }
 }
 
