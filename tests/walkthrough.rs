@@ -79,7 +79,10 @@ fn the_readme_walk_through_runs_as_printed() {
             expected_exit(line),
             "{line}\nstdout:\n{out}\nstderr:\n{err}"
         );
-        assert!(!err.contains("\x1b["), "colour codes on a redirected stderr: {err}");
+        assert!(
+            !err.contains("\x1b["),
+            "colour codes on a redirected stderr: {err}"
+        );
         outputs.push((line.clone(), out));
     }
     let out_of = |prefix: &str| -> Vec<&str> {
@@ -97,7 +100,9 @@ fn the_readme_walk_through_runs_as_printed() {
         .find(|v| v["kind"] == "WMO323")
         .expect("the 323's line");
     assert_eq!(decl["vastgehouden"], 1, "{decl}");
-    assert!(decl["answer"].as_str().is_some_and(|a| a.starts_with("out/WMO325-")));
+    assert!(decl["answer"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("out/WMO325-")));
     let holds = out_of("iwmo holds list");
     let (plain, all) = (&holds[..2], holds[2]);
     assert!(plain[0].starts_with("vastgehouden "), "{}", plain[0]);
@@ -109,7 +114,10 @@ fn the_readme_walk_through_runs_as_printed() {
             .unwrap();
     assert_eq!(start["vrijgegeven"], 1, "{start}");
     assert_eq!(plain[1].trim(), "geen vastgehouden declaratieregels");
-    assert!(all.starts_with("vrijgegeven ") && all.contains("ref PR2501000001"), "{all}");
+    assert!(
+        all.starts_with("vrijgegeven ") && all.contains("ref PR2501000001"),
+        "{all}"
+    );
     assert!(out_of("iwmo replay DC2502050001")[0].contains("identiek"));
     assert!(out_of("iwmo audit verify")[0].contains("intact"));
     for answer in ["WMO325-", "WMO306-", "WMO316-"] {

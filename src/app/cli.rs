@@ -93,8 +93,10 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Controleer berichten op zichzelf: intake, structuur (niveau 1), regels binnen het bericht
     /// (niveau 2); zonder database.
-    #[command(after_help = "Exitcodes: 0 alle bestanden geldig; 1 een bestand ongeldig of \
-        onleesbaar (elk met een eigen regel); 2 verkeerd gebruik.")]
+    #[command(
+        after_help = "Exitcodes: 0 alle bestanden geldig; 1 een bestand ongeldig of \
+        onleesbaar (elk met een eigen regel); 2 verkeerd gebruik."
+    )]
     Check {
         /// Bestanden, of mappen waarvan de *.xml-bestanden op naamvolgorde worden gecontroleerd.
         #[arg(required = true, value_name = "PAD")]

@@ -76,7 +76,11 @@ where
             Value::from(meta.target())
         )?;
         if let Some(current) = spans.last() {
-            write!(writer, ",\"span\":{current},\"spans\":{}", Value::Array(spans.clone()))?;
+            write!(
+                writer,
+                ",\"span\":{current},\"spans\":{}",
+                Value::Array(spans.clone())
+            )?;
         }
         writeln!(writer, "}}")
     }

@@ -132,7 +132,10 @@ mod tests {
         let m = error_of(&["iwmo", "--log-format", "xml", "holds", "list"]);
         assert!(m.contains("mogelijk: auto, text, json"), "{m}");
         let m = error_of(&["iwmo", "holds", "list", "--verkeerd"]);
-        assert!(m.contains("onbekende optie of argument '--verkeerd'"), "{m}");
+        assert!(
+            m.contains("onbekende optie of argument '--verkeerd'"),
+            "{m}"
+        );
         for m in [error_of(&["iwmo"]), error_of(&["iwmo", "replay"])] {
             assert!(!m.contains("error:") && !m.contains("Usage"), "{m}");
         }

@@ -35,7 +35,11 @@ fn write_file(dir: &Path, p: &Pending) -> Result<String, String> {
         .and_then(|_| std::fs::rename(&tmp, &path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            format!("kan antwoord {} niet schrijven: {}", path.display(), os_reason(&e))
+            format!(
+                "kan antwoord {} niet schrijven: {}",
+                path.display(),
+                os_reason(&e)
+            )
         })?;
     Ok(path.display().to_string())
 }
