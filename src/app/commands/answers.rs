@@ -3,7 +3,7 @@
 //! earlier write failed, or `process` ran without `--out`). An answer is marked delivered
 //! (channel `file`) only once its file is in place; until then it waits in the outbox.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::fsread::os_reason;
@@ -88,7 +88,7 @@ pub async fn deliver(
 
 /// `iwmo answers write [--out DIR]`: every answer waiting in the outbox, oldest first, one
 /// path per line on stdout. Exit 0, or 4 when some could not be written (named on stderr).
-pub async fn write(store: &Store, dir: &PathBuf) -> i32 {
+pub async fn write(store: &Store, dir: &Path) -> i32 {
     let mut written = 0usize;
     let mut failed = 0usize;
     loop {
