@@ -119,61 +119,89 @@ fn capped_rules(findings: &[Finding]) -> Vec<String> {
         .collect()
 }
 
-/// Expands the arguments: files as given, directories to their `*.xml` files sorted by name.
-pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.is_file() && f.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml"))
-                })
-                .collect();
-            files.sort();
-            out.extend(files);
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            return Err(format!("{}: bestand of map bestaat niet", p.display()));
-        }
-    }
-    Ok(out)
+/// One argument of `check` or `process`, expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A path to read as a message. Whether it exists and is a regular file shows when it is
+    /// read ([`crate::fsread::read_message_file`] names a FIFO, link or device as what it is).
+    File(PathBuf),
+    /// A directory whose entries cannot be listed; `reason` is the OS error in Dutch.
+    Unlisted { path: PathBuf, reason: String },
 }
 
-/// Reads a file, refusing more than `max_bytes` without reading it all.
-pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Box<Verdict>> {
-    let fail = |msg: String| -> Box<Verdict> {
-        Box::new(Verdict {
-            file: path.display().to_string(),
-            kind: None,
-            verdict: "intake",
-            warnings: Vec::new(),
-            error: Some(IntakeReport {
-                kind: "io",
-                message: msg,
-            }),
-            errors: Vec::new(),
-            errors_truncated: false,
-            findings: Vec::new(),
-            findings_truncated: Vec::new(),
-        })
-    };
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("kan bestand niet lezen: {e}")))?;
-    if meta.len() as usize > max_bytes {
-        let e = IntakeError::TooLarge {
-            size: meta.len() as usize,
-            limit: max_bytes,
-        };
-        let mut v = fail(e.to_string());
-        v.error = Some(IntakeReport {
-            kind: e.kind(),
-            message: e.to_string(),
-        });
-        return Err(v);
+impl Target {
+    pub fn path(&self) -> &Path {
+        match self {
+            Target::File(p) | Target::Unlisted { path: p, .. } => p,
+        }
     }
-    std::fs::read(path).map_err(|e| fail(format!("kan bestand niet lezen: {e}")))
+}
+
+/// Expands the arguments: a directory to its `*.xml` entries sorted by name (subdirectories
+/// left out; links, FIFOs and the like kept, so that reading them says what they are), any
+/// other path as given, also when it does not exist (reading it then says so).
+pub fn expand(paths: &[PathBuf]) -> Vec<Target> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(Target::File(p.clone()));
+            continue;
+        }
+        match std::fs::read_dir(p) {
+            Ok(entries) => {
+                let mut files: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| !e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path())
+                    .filter(|f| f.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")))
+                    .collect();
+                files.sort();
+                out.extend(files.into_iter().map(Target::File));
+            }
+            Err(e) => out.push(Target::Unlisted {
+                path: p.clone(),
+                reason: crate::fsread::os_reason(&e),
+            }),
+        }
+    }
+    out
+}
+
+/// Reads a file through [`crate::fsread::read_message_file`]: regular files only, refusing
+/// more than `max_bytes` before reading it all. A failure is a verdict (`intake`, with error
+/// kind `io`, `not-regular` or `too-large`).
+pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Box<Verdict>> {
+    read_target(&Target::File(path.to_path_buf()), max_bytes)
+}
+
+/// [`read_file`] for an expanded argument: a directory that cannot be listed fails as `io`.
+pub fn read_target(target: &Target, max_bytes: usize) -> Result<Vec<u8>, Box<Verdict>> {
+    let failure = match target {
+        Target::File(path) => match crate::fsread::read_message_file(path, max_bytes) {
+            Ok(bytes) => return Ok(bytes),
+            Err(f) => f,
+        },
+        Target::Unlisted { reason, .. } => unlisted(reason),
+    };
+    Err(Box::new(Verdict {
+        file: target.path().display().to_string(),
+        kind: None,
+        verdict: "intake",
+        warnings: Vec::new(),
+        error: Some(IntakeReport {
+            kind: failure.kind(),
+            message: failure.to_string(),
+        }),
+        errors: Vec::new(),
+        findings: Vec::new(),
+    }))
+}
+
+/// The read failure of a directory that cannot be listed.
+pub fn unlisted(reason: &str) -> crate::fsread::ReadFailure {
+    crate::fsread::ReadFailure::Io {
+        reason: format!("map kan niet worden gelezen: {reason}"),
+    }
 }
 
 /// Human-readable report of one verdict.

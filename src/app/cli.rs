@@ -16,9 +16,21 @@ use super::layers::Flags;
     name = "iwmo",
     version,
     about = "iWmo 3.2 berichtenverwerking voor gemeenten",
-    after_help = "Configuratie: standaardwaarden < TOML-bestand (--config of IWMO_CONFIG) < \
-                  omgevingsvariabelen IWMO_<SLEUTEL> < vlaggen. `iwmo config show` toont de \
-                  effectieve waarden en hun herkomst."
+    after_help = concat!(
+        "Configuratie: standaardwaarden < TOML-bestand (--config of IWMO_CONFIG) < \
+         omgevingsvariabelen IWMO_<SLEUTEL> < vlaggen. `iwmo config show` toont de \
+         effectieve waarden en hun herkomst.\n\n",
+        "Exitcodes:\n",
+        "  0  gelukt (process: elk bestand afgehandeld, welke uitkomst ook; check: alles geldig)\n",
+        "  1  niet alles: process: bestanden niet te lezen (genoemd op stderr), de rest is \
+         verwerkt; check: een bestand ongeldig of onleesbaar; import: fouten in het \
+         CSV-bestand, niets geïmporteerd\n",
+        "  2  verkeerd gebruik: onbekende opdracht of optie, onbruikbare argumenten of configuratie\n",
+        "  3  de database is niet bruikbaar (process: het genoemde bestand en de volgende zijn \
+         niet beslist)\n",
+        "  4  beslist en opgeslagen, maar een antwoord is niet geschreven (genoemd; \
+         `iwmo answers write` of opnieuw draaien schrijft het)"
+    )
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -32,7 +44,13 @@ pub struct Cli {
 #[derive(clap::Args, Debug, Clone, Default, Serialize)]
 pub struct GlobalArgs {
     /// TOML-configuratiebestand (zie deploy/iwmo.example.toml); ook via IWMO_CONFIG.
-    #[arg(long, global = true, env = "IWMO_CONFIG", value_name = "BESTAND")]
+    #[arg(
+        long,
+        global = true,
+        env = "IWMO_CONFIG",
+        hide_env = true,
+        value_name = "BESTAND"
+    )]
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
@@ -47,8 +65,15 @@ pub struct GlobalArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<usize>,
 
-    /// Logformaat op stderr: auto (json voor serve, anders text), text of json. [sleutel log_format]
-    #[arg(long, global = true, value_enum, hide_possible_values = true)]
+    /// Logformaat op stderr: auto (json voor serve, anders text), text of json. Kleur alleen op
+    /// een terminal. [sleutel log_format]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        hide_possible_values = true,
+        value_name = "FORMAAT"
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
 
@@ -66,23 +91,35 @@ pub struct GlobalArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Controleer berichten op zichzelf: intake, structuur (niveau 1), regels binnen het bericht (niveau 2).
+    /// Controleer berichten op zichzelf: intake, structuur (niveau 1), regels binnen het bericht
+    /// (niveau 2); zonder database.
+    #[command(
+        after_help = "Exitcodes: 0 alle bestanden geldig; 1 een bestand ongeldig of \
+        onleesbaar (elk met een eigen regel); 2 verkeerd gebruik."
+    )]
     Check {
         /// Bestanden, of mappen waarvan de *.xml-bestanden op naamvolgorde worden gecontroleerd.
         #[arg(required = true, value_name = "PAD")]
         paths: Vec<PathBuf>,
         /// Uitvoer: text (standaard) of json (één regel per bestand).
-        #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true, hide_default_value = true)]
+        #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true, hide_default_value = true, value_name = "FORMAAT")]
         format: Format,
     },
     /// Verwerk berichten tegen toewijzingen en contracten, sla elke beslissing op, schrijf antwoorden.
+    #[command(after_help = PROCESS_HELP)]
     Process {
         /// Bestanden (in de gegeven volgorde), of mappen (hun *.xml op naam).
         #[arg(required = true, value_name = "PAD")]
         paths: Vec<PathBuf>,
-        /// Map voor de antwoorden (306/308/325); zonder deze optie worden ze niet geschreven.
+        /// Map voor de antwoorden (306/308/316/318/325), gemaakt als die ontbreekt; zonder deze
+        /// optie wachten ze in de database (`iwmo answers write`).
         #[arg(long, value_name = "MAP")]
         out: Option<PathBuf>,
+    },
+    /// Antwoorden die in de database wachten: nog niet geschreven of verstuurd.
+    Answers {
+        #[command(subcommand)]
+        action: AnswersAction,
     },
     /// Contracttarieven.
     Contracts {
@@ -109,7 +146,8 @@ pub enum Command {
         #[command(subcommand)]
         action: ListAction,
     },
-    /// Lokale signalen voor controleurs (dubbele declaraties, regels zonder start).
+    /// Lokale signalen voor controleurs: dubbele declaraties, en regels zonder start bij beleid
+    /// `signal`.
     Signals {
         #[command(subcommand)]
         action: ListAction,
@@ -128,13 +166,13 @@ pub enum Command {
     /// wijzigingen zoals holds, en de bytes van het antwoord) en meld precies wat afwijkt.
     Replay {
         /// BerichtIdentificatie/Identificatie van het bericht.
-        #[arg(required_unless_present = "alle")]
+        #[arg(required_unless_present = "alle", value_name = "IDENTIFICATIE")]
         identificatie: Option<String>,
         /// Alle opgeslagen beslissingen, in volgorde van ontvangst.
         #[arg(long, conflicts_with = "identificatie")]
         alle: bool,
     },
-    /// Controleer de hashketen over alle opgeslagen berichten.
+    /// De hashketen over alle opgeslagen berichten.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -159,7 +197,7 @@ pub enum Command {
 #[derive(clap::Args, Debug, Clone, Default, Serialize)]
 pub struct ServeArgs {
     /// file (inbox-map) of amqp (RabbitMQ). [sleutel transport]
-    #[arg(long, value_enum, hide_possible_values = true)]
+    #[arg(long, value_enum, hide_possible_values = true, value_name = "SOORT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport: Option<TransportKind>,
     /// Map waaruit nieuwe berichten worden opgepakt. [sleutel inbox_dir]
@@ -201,15 +239,36 @@ pub enum DeadLetterAction {
     /// Toon de dead letters (ze blijven in de wachtrij).
     List,
     /// Toon de inhoud van dead letter nummer N (vanaf 1, zoals getoond; bevat persoonsgegevens).
-    Show { n: usize },
+    Show {
+        /// Nummer in de lijst, vanaf 1.
+        #[arg(value_name = "N")]
+        n: usize,
+    },
     /// Bied dead letter N opnieuw aan op de inkomende wachtrij en haal hem uit de dead letters.
-    Replay { n: usize },
+    Replay {
+        /// Nummer in de lijst, vanaf 1.
+        #[arg(value_name = "N")]
+        n: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AnswersAction {
+    /// Schrijf elk wachtend antwoord als bestand <soort>-<IdentificatieRetour>.xml, oudste
+    /// eerst, en markeer het als afgeleverd; één pad per regel. Exit 0, of 4 als er een niet
+    /// geschreven kon worden (genoemd; het blijft wachten).
+    Write {
+        /// Map voor de antwoorden, gemaakt als die ontbreekt. [standaard: sleutel outbox_dir]
+        #[arg(long, value_name = "MAP")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ImportAction {
-    /// Importeer een CSV-bestand.
+    /// Importeer een CSV-bestand; een bestand met een fout importeert niets (exit 1).
     Import {
+        /// CSV-bestand (kolommen: zie hieronder).
         #[arg(value_name = "BESTAND")]
         file: PathBuf,
     },
@@ -229,7 +288,7 @@ pub enum PolicyAction {
 
 #[derive(Subcommand, Debug)]
 pub enum ListAction {
-    /// Toon de lijst.
+    /// Toon de lijst (tekst of JSON; BSN gemaskeerd).
     List(ListArgs),
 }
 
@@ -237,12 +296,12 @@ pub enum ListAction {
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct ListArgs {
     /// Uitvoer: text (standaard) of json.
-    #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true, hide_default_value = true)]
+    #[arg(long, value_enum, default_value_t = Format::Text, hide_possible_values = true, hide_default_value = true, value_name = "FORMAAT")]
     pub format: Format,
     /// Toon volledige BSN's (standaard gemaskeerd).
     #[arg(long)]
     pub toon_bsn: bool,
-    /// Ook afgehandelde regels (bij vastgehouden regels: ook vrijgegeven).
+    /// Ook wat is afgehandeld (per lijst hieronder beschreven).
     #[arg(long)]
     pub all: bool,
 }
@@ -269,11 +328,32 @@ pub enum Format {
     Json,
 }
 
+/// Exit codes and output of `iwmo process`, under its `--help`.
+const PROCESS_HELP: &str = "Uitvoer: per bestand één JSON-regel {file, kind, afzender, \
+identificatie, outcome, codes, answer}; een 323 ook vastgehouden (regels van betaling \
+vastgehouden), een 305 die vastgehouden regels vrijgeeft ook vrijgegeven. outcome: accepted, \
+partially-accepted, rejected, invalid (niveau 1 of te groot: geen antwoord, reden in error), \
+duplicate (hetzelfde bericht opnieuw: het antwoord van toen), registered (301/302 opgenomen) of \
+unreadable (geen bericht: niet te lezen, geen gewoon bestand of verdwenen; reden in error, niets \
+opgeslagen).
+
+Exitcodes (bij meer dan één de hoogste):
+  0  elk bestand afgehandeld, welke uitkomst ook
+  1  bestanden niet te lezen (genoemd op stderr met de reden); de andere zijn verwerkt
+  2  verkeerd gebruik, of --out is geen bruikbare map (er is niets beslist)
+  3  de database is niet bruikbaar: het genoemde bestand en de volgende zijn niet beslist
+     (opnieuw draaien beslist ze; wat al beslist is, komt terug als duplicate)
+  4  beslist en opgeslagen, maar een antwoord is niet geschreven (genoemd): het wacht in de
+     database; `iwmo answers write --out MAP` of opnieuw draaien schrijft het";
+
 impl Cli {
-    /// Parses the process arguments (Dutch help; exits on `--help` or a usage error).
+    /// Parses the process arguments. Help, version and usage errors are printed in Dutch and
+    /// end the process (help and version: exit 0; a usage error: exit 2).
     pub fn parse_args() -> Cli {
-        let matches = dutch(Cli::command()).get_matches();
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        match command().try_get_matches() {
+            Ok(m) => Cli::from_arg_matches(&m).unwrap_or_else(|e| exit_with(&e)),
+            Err(e) => exit_with(&e),
+        }
     }
 
     /// The flag layer of the configuration: every flag that was given.
@@ -301,6 +381,100 @@ pub fn flag_for(key: &str) -> String {
     find(&Cli::command(), key).unwrap_or_else(|| format!("--{}", key.replace('_', "-")))
 }
 
+/// The command line as parsed: the derived definitions in Dutch, with what differs per command.
+pub fn command() -> clap::Command {
+    specifics(dutch(Cli::command()))
+}
+
+/// Help, version or a usage error, in Dutch; ends the process.
+fn exit_with(e: &clap::Error) -> ! {
+    use clap::error::ErrorKind as K;
+    match e.kind() {
+        K::DisplayHelp | K::DisplayVersion => {
+            println!("{}", dutch_usage(e.render().to_string().trim_end()));
+            std::process::exit(0)
+        }
+        K::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("{}", dutch_usage(e.render().to_string().trim_end()));
+            std::process::exit(super::EXIT_CONFIG)
+        }
+        _ => {
+            eprintln!("{}", super::usage::message(e));
+            std::process::exit(super::EXIT_CONFIG)
+        }
+    }
+}
+
+/// clap's own words in a usage line, in Dutch.
+pub(crate) fn dutch_usage(text: &str) -> String {
+    text.replace("[OPTIONS]", "[OPTIES]")
+        .replace("Usage:", "Gebruik:")
+}
+
+/// What differs between commands that share definitions: the CSV columns of each import, and
+/// what `--all` does in each listing.
+fn specifics(cmd: clap::Command) -> clap::Command {
+    use crate::imports::{CONTRACT_COLUMNS, PRODUCT_CODE_COLUMNS, TOEWIJZING_COLUMNS};
+    let import = |columns: &[&str], note: &str| {
+        let text = format!(
+            "Kolommen: {}.\n{note}\nElke kolom één keer in de kopregel, in elke volgorde, \
+             hoofdletters maken niet uit; een onbekende kolom wordt geweigerd. Scheidingsteken , \
+             of ; (zoals de kopregel het heeft), aanhalingstekens volgens RFC 4180, UTF-8 met \
+             of zonder BOM, LF of CRLF. Datums JJJJ-MM-DD. Fouten noemen regel en kolom.",
+            columns.join(", ")
+        );
+        move |c: clap::Command| c.mut_subcommand("import", |i| i.after_help(text))
+    };
+    let all = |help: Option<&'static str>| {
+        move |c: clap::Command| {
+            c.mut_subcommand("list", |l| {
+                l.mut_arg("all", |a| match help {
+                    Some(h) => a.help(h),
+                    None => a.hide(true),
+                })
+            })
+        }
+    };
+    cmd.mut_subcommand(
+        "contracts",
+        import(
+            CONTRACT_COLUMNS,
+            "tarief_cents in hele centen, of in plaats daarvan tarief in euro's (68,50 / 68.50 / \
+             1.234,56; hoogstens 2 decimalen); einddatum mag leeg zijn (open).",
+        ),
+    )
+    .mut_subcommand(
+        "toewijzingen",
+        import(
+            TOEWIJZING_COLUMNS,
+            "budget_cents in hele centen, of in plaats daarvan budget in euro's; toewijzingstijd \
+             UU:MM:SS. Leeg mogen zijn: product_categorie, product_code, einddatum, \
+             reden_wijziging, volume, eenheid, frequentie, budget_cents.",
+        ),
+    )
+    .mut_subcommand(
+        "productcodes",
+        import(PRODUCT_CODE_COLUMNS, "Bijvoorbeeld 02,02A01."),
+    )
+    .mut_subcommand(
+        "holds",
+        all(Some(
+            "Ook regels die niet meer vastgehouden worden: vrijgegeven (een start dekt ze nu) \
+             en vervallen (gecrediteerd)",
+        )),
+    )
+    .mut_subcommand(
+        "verzoeken",
+        all(Some(
+            "Ook afgehandelde verzoeken (beantwoord met een toewijzing die hun \
+             ReferentieAanbieder noemt)",
+        )),
+    )
+    // Signals and refusals are listed in full always.
+    .mut_subcommand("signals", all(None))
+    .mut_subcommand("weigeringen", all(None))
+}
+
 /// Dutch headings and help/version flags for `cmd` and its subcommands.
 fn dutch(cmd: clap::Command) -> clap::Command {
     let top = cmd.get_name() == "iwmo";
@@ -321,7 +495,8 @@ fn dutch(cmd: clap::Command) -> clap::Command {
                 .long("help")
                 .action(ArgAction::Help)
                 .help("Toon deze hulp")
-                .help_heading("Opties"),
+                .help_heading("Opties")
+                .display_order(1000),
         );
     if top {
         cmd = cmd.disable_version_flag(true).arg(
@@ -330,7 +505,8 @@ fn dutch(cmd: clap::Command) -> clap::Command {
                 .long("version")
                 .action(ArgAction::Version)
                 .help("Toon de versie")
-                .help_heading("Opties"),
+                .help_heading("Opties")
+                .display_order(1001),
         );
     }
     cmd.mut_subcommands(dutch)
@@ -342,7 +518,7 @@ mod tests {
 
     #[test]
     fn definitions_are_consistent_and_flags_name_their_keys() {
-        dutch(Cli::command()).debug_assert();
+        command().debug_assert();
         assert_eq!(flag_for("database_url"), "--database");
         assert_eq!(flag_for("inbox_dir"), "--inbox");
         assert_eq!(flag_for("batch_size"), "--batch-size");

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod layers;
 pub mod telemetry;
+mod usage;
 
 use cli::{Cli, Command};
 

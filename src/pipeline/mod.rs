@@ -32,6 +32,13 @@ pub struct Outcome {
     pub codes: Vec<String>,
     /// Path of the answer written (None when the standard prescribes none).
     pub answer: Option<String>,
+    /// Declaration lines this message held from payment (every processed 323, also 0), plus
+    /// holds a deleted start put back ("geen startbericht, geen betaling"; `iwmo holds list`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vastgehouden: Option<usize>,
+    /// Held lines this message released (a 305 whose start covers them); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vrijgegeven: Option<usize>,
     /// Why a message is invalid (intake / level 1), in Dutch, without personal data.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -47,6 +54,21 @@ pub struct Outcome {
     /// The further parts themselves (kind, Identificatie, xml), like `answer_xml`.
     #[serde(skip)]
     pub more_answers: Vec<(String, String, String)>,
+}
+
+/// The holds a decision placed and released, as [`Outcome::vastgehouden`] and
+/// [`Outcome::vrijgegeven`] show them.
+pub(crate) fn hold_counts(changes: &decide::changes::Changes) -> (Option<usize>, Option<usize>) {
+    use decide::changes::HoldChange as H;
+    let count = |f: fn(&H) -> bool| changes.holds.iter().filter(|h| f(h)).count();
+    let again = count(|h| matches!(h, H::OpnieuwVastgehouden { .. }));
+    let released = count(|h| matches!(h, H::Vrijgegeven { .. }));
+    let held = changes
+        .declaratie
+        .as_ref()
+        .map(|d| d.prestaties.iter().filter(|p| p.hold.is_some()).count() + again)
+        .or((again > 0).then_some(again));
+    (held, (released > 0).then_some(released))
 }
 
 /// Settings of the pipeline.

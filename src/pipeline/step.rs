@@ -98,7 +98,7 @@ pub async fn step_group(
             Some(_) => decide::answer_codes_all(decided.answers().map(|a| a.xml.as_str())),
             None => decided.codes(),
         };
-        decided_all.push((decided.outcome, codes));
+        decided_all.push((decided.outcome, codes, super::hold_counts(&decided.changes)));
         commits.push(commit_of(v, decided, &input, f, settings)?);
     }
     let decide_time = t_decide.elapsed();
@@ -112,9 +112,10 @@ pub async fn step_group(
         commit_ms = t_commit.elapsed().as_secs_f64() * 1e3,
         "fasen"
     );
-    for ((f, (outcome, codes)), c) in fresh.iter().zip(decided_all).zip(committed) {
+    for ((f, (outcome, codes, holds)), c) in fresh.iter().zip(decided_all).zip(committed) {
         let mut out = vs[f.index].base.clone();
         out.outcome = outcome.to_string();
+        (out.vastgehouden, out.vrijgegeven) = holds;
         out.message_id = Some(c.message_id);
         out.codes = codes;
         out.answer_xml = c.answer;

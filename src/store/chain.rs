@@ -19,7 +19,7 @@ impl Store {
     /// call); returns how many were sealed. One sealer at a time (PostgreSQL: advisory lock;
     /// SQLite: single writer).
     pub async fn seal_chain(&self, limit: i64) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == super::Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock(7274660)")
                 .execute(&mut *tx)

@@ -494,7 +494,7 @@ impl Store {
 
     /// Toewijzingen from a case system (CSV import), outside any message.
     pub async fn import_toewijzingen(&self, source: &str, items: &[Toewijzing]) -> Result<()> {
-        let mut tx: Transaction<'static, Any> = self.pool.begin().await?;
+        let mut tx: Transaction<'static, Any> = self.begin_write().await?;
         Self::apply_toewijzingen(&mut tx, None, source, items).await?;
         tx.commit().await?;
         Ok(())

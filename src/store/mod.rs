@@ -123,7 +123,7 @@ impl Store {
     /// Starts the transaction for one message.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(Tx {
-            tx: self.pool.begin().await?,
+            tx: self.begin_write().await?,
             backend: self.backend,
             reserved_upto: 0,
         })
@@ -319,41 +319,13 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let pool = match backend {
-            Backend::Sqlite => {
-                let url = if url.contains('?') {
-                    url.to_string()
-                } else {
-                    format!("{url}?mode=rwc")
-                };
-                AnyPoolOptions::new()
-                    // SQLite has one writer; one connection avoids SQLITE_BUSY altogether.
-                    .max_connections(1)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            use sqlx::Executor;
-                            conn.execute("PRAGMA journal_mode=WAL").await?;
-                            conn.execute("PRAGMA synchronous=NORMAL").await?;
-                            conn.execute("PRAGMA busy_timeout=5000").await?;
-                            conn.execute("PRAGMA foreign_keys=ON").await?;
-                            // Pages stay cached within the connection (a large declaration
-                            // reads and writes thousands; the cache grows only as far as used),
-                            // and temporary b-trees (GROUP BY, key sets) stay in memory.
-                            conn.execute(SQLITE_CACHE_SIZE).await?;
-                            conn.execute("PRAGMA temp_store=MEMORY").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&url)
-                    .await?
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .connect(&with_statement_cache(url))
-                    .await?
-            }
-        };
+        if backend == Backend::Sqlite {
+            return open_sqlite(url, started).await;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .connect(&with_statement_cache(url))
+            .await?;
         let connected = started.elapsed();
         let store = Store { pool, backend };
         store.migrate().await?;
@@ -363,6 +335,19 @@ impl Store {
             "database geopend"
         );
         Ok(store)
+    }
+
+    /// A transaction that writes. SQLite: `BEGIN IMMEDIATE`, which takes the write lock at once
+    /// (waiting up to the busy timeout while another process writes). A deferred transaction
+    /// would read first and then fail to upgrade with SQLITE_BUSY_SNAPSHOT (517) when another
+    /// process committed in between: waiting cannot cure that, only starting over.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -408,6 +393,105 @@ pub(crate) fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
 pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
+
+/// Opens a SQLite file: one connection, WAL, a busy timeout of 60 s; then
+/// the migrations. Several processes may open one new file at once: the one that loses the race
+/// to create a table or switch to WAL tries again (up to [`SQLITE_OPEN_ATTEMPTS`] times) and
+/// then finds the schema in place.
+async fn open_sqlite(url: &str, started: std::time::Instant) -> Result<Store> {
+    let url = if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?mode=rwc")
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let opened = async {
+            let pool = sqlite_pool(&url).await?;
+            let store = Store {
+                pool,
+                backend: Backend::Sqlite,
+            };
+            let connected = started.elapsed();
+            if let Err(e) = store.migrate().await {
+                store.close().await;
+                return Err(e);
+            }
+            tracing::debug!(
+                connect_ms = connected.as_secs_f64() * 1e3,
+                migrate_ms = (started.elapsed() - connected).as_secs_f64() * 1e3,
+                "database geopend"
+            );
+            Ok(store)
+        }
+        .await;
+        match opened {
+            Err(e) if attempt < SQLITE_OPEN_ATTEMPTS && contended(&e) => {
+                tracing::debug!(attempt, error = %e, "database bezet bij openen; opnieuw");
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn sqlite_pool(url: &str) -> std::result::Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        // SQLite has one writer; one connection per process, and between processes the busy
+        // timeout and write transactions that lock at BEGIN (see `Store::begin_write`).
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(SQLITE_BUSY_TIMEOUT).await?;
+                conn.execute("PRAGMA journal_mode=WAL").await?;
+                conn.execute("PRAGMA synchronous=NORMAL").await?;
+                conn.execute("PRAGMA foreign_keys=ON").await?;
+                // Pages stay cached within the connection (a large declaration
+                // reads and writes thousands; the cache grows only as far as used),
+                // and temporary b-trees (GROUP BY, key sets) stay in memory.
+                conn.execute(SQLITE_CACHE_SIZE).await?;
+                conn.execute("PRAGMA temp_store=MEMORY").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+}
+
+/// Opening a SQLite file failed because another process was busy with it (creating the
+/// schema, switching to WAL): worth another try.
+fn contended(e: &StoreError) -> bool {
+    match e {
+        StoreError::Db(e) => is_busy(e),
+        StoreError::Migrate(sqlx::migrate::MigrateError::Execute(e)) => is_busy(e),
+        // Another process applied the same migration first ("table … already exists").
+        StoreError::Migrate(sqlx::migrate::MigrateError::ExecuteMigration(..)) => true,
+        _ => false,
+    }
+}
+
+/// SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes (517 BUSY_SNAPSHOT, 261
+/// BUSY_RECOVERY, 262 LOCKED_SHAREDCACHE): another connection holds what this one needs.
+pub fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            matches!(code.as_str(), "5" | "6" | "261" | "262" | "517")
+                || d.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// Opening attempts of a SQLite file that another process is busy creating.
+const SQLITE_OPEN_ATTEMPTS: u32 = 12;
+
+/// How long a SQLite statement waits for another process's write transaction (60 s). Several
+/// `iwmo process` and a `serve` may share one file; each waits its turn. A large declaration
+/// holds the write lock for about a second.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout=60000";
 
 /// SQLite page cache per connection: up to 64 MiB (the default is 2 MiB).
 const SQLITE_CACHE_SIZE: &str = "PRAGMA cache_size=-65536";

@@ -75,7 +75,7 @@ impl Store {
         F: FnOnce(Vec<Pending>) -> Fut,
         Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
     {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // created_at is RFC 3339 in UTC, written by this program: text order is time order. The
         // queue is short and walked in order; each answer's time is looked up on its key.
         let lock = skip_locked(self.backend);
@@ -130,7 +130,7 @@ impl Store {
         F: FnOnce(Vec<Pending>) -> Fut,
         Fut: std::future::Future<Output = Vec<std::result::Result<(), String>>>,
     {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let lock = skip_locked(self.backend);
         let mut waiting = std::collections::HashSet::new();
         for chunk in fresh.chunks(super::CHUNK) {

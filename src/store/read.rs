@@ -326,7 +326,7 @@ impl Store {
 
     /// Adds or updates contract tariffs (key: aanbieder, gemeente, product, eenheid, ingangsdatum).
     pub async fn import_contracts(&self, source: &str, contracts: &[Contract]) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ts = chrono::Utc::now().to_rfc3339();
         for c in contracts {
             sqlx::query(
@@ -354,7 +354,7 @@ impl Store {
     }
 
     pub async fn import_product_codes(&self, codes: &[(String, String)]) -> Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (c, p) in codes {
             sqlx::query(
                 "INSERT INTO product_codes (product_categorie, product_code) VALUES ($1,$2) ON CONFLICT DO NOTHING",

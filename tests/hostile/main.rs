@@ -6,6 +6,7 @@ mod common;
 // One module per kind of hostile input (added by the work on issue 13).
 mod personal;
 mod answers;
+mod process;
 
 use iwmo::check::check_bytes;
 use iwmo::intake::IntakeError;

@@ -8,23 +8,17 @@ use crate::app::config::Config;
 use crate::check;
 use crate::message::ReadOptions;
 
-/// Exit 0 when every file is valid, 1 when one is not, 2 when the files cannot be read.
+/// Exit 0 when every file is valid; 1 when one is not, or cannot be read (each has its verdict
+/// line, the reason in Dutch); 2 when the verdicts cannot be written.
 pub fn run(paths: &[PathBuf], format: Format, config: &Config) -> i32 {
-    let files = match check::expand(paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("iwmo check: {e}");
-            return 2;
-        }
-    };
     let max_bytes = config.max_bytes;
     let opts = ReadOptions { max_bytes };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut all_valid = true;
-    for f in files {
-        let verdict = match check::read_file(&f, max_bytes) {
-            Ok(bytes) => check::check_bytes(&f.display().to_string(), &bytes, opts),
+    for t in check::expand(paths) {
+        let verdict = match check::read_target(&t, max_bytes) {
+            Ok(bytes) => check::check_bytes(&t.path().display().to_string(), &bytes, opts),
             Err(v) => *v,
         };
         all_valid &= verdict.is_valid();

@@ -59,7 +59,7 @@ impl Listing for Holds {
     fn line(h: &Self::Row) -> String {
         format!(
             "{} aanbieder {} declaratie {} ref {} cliënt {} toewijzing {} periode {} t/m {} {}: {}",
-            h.status,
+            hold_status(&h.status),
             h.aanbieder,
             h.declaratie_nummer,
             h.referentie_nummer,
@@ -70,6 +70,15 @@ impl Listing for Holds {
             crate::domain::Euro(h.bedrag),
             h.reden
         )
+    }
+}
+
+/// The status of a hold in words (the JSON keeps the stored `held`, `released`, `vervallen`).
+fn hold_status(status: &str) -> &str {
+    match status {
+        "held" => "vastgehouden",
+        "released" => "vrijgegeven",
+        other => other,
     }
 }
 

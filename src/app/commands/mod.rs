@@ -2,6 +2,7 @@
 //! database; [`run`] opens the database as the command's [`Access`] says and dispatches.
 //! A new listing is one module implementing [`lists::Listing`] plus its line in [`run`].
 
+pub mod answers;
 pub mod audit;
 pub mod check;
 pub mod config;
@@ -13,7 +14,7 @@ pub mod process;
 pub mod replay;
 pub mod serve;
 
-use super::cli::{AuditAction, Command, ListAction, PolicyAction};
+use super::cli::{AnswersAction, AuditAction, Command, ListAction, PolicyAction};
 use super::config::Config;
 use super::db::{self, Access};
 use super::layers::Loaded;
@@ -35,7 +36,8 @@ pub fn access(command: &Command) -> Option<Access> {
         | Command::Toewijzingen { .. }
         | Command::Productcodes { .. }
         | Command::Policy { .. } => Some(Access::OrCreate),
-        Command::Holds { .. }
+        Command::Answers { .. }
+        | Command::Holds { .. }
         | Command::Signals { .. }
         | Command::Verzoeken { .. }
         | Command::Weigeringen { .. }
@@ -49,6 +51,26 @@ pub fn access(command: &Command) -> Option<Access> {
     }
 }
 
+/// Arguments that cannot be used, found before the database is opened and anything decided:
+/// an answer directory that is not one (exit 2).
+fn precheck(command: &Command, config: &Config) -> Option<i32> {
+    let (name, dir) = match command {
+        Command::Process { out: Some(d), .. } => ("process --out", d.clone()),
+        Command::Answers {
+            action: AnswersAction::Write { out },
+        } => ("answers write --out", answers_dir(out.clone(), config)),
+        _ => return None,
+    };
+    let e = answers::usable_dir(&dir).err()?;
+    eprintln!("iwmo {name}: {e}; er is niets beslist of geschreven");
+    Some(super::EXIT_CONFIG)
+}
+
+/// Where `iwmo answers write` writes: `--out`, else the file transport's `outbox_dir`.
+fn answers_dir(out: Option<std::path::PathBuf>, config: &Config) -> std::path::PathBuf {
+    out.unwrap_or_else(|| config.outbox_dir.clone())
+}
+
 /// Runs a command inside the runtime.
 pub async fn run(command: Command, config: Config) -> i32 {
     let Some(access) = access(&command) else {
@@ -58,12 +80,18 @@ pub async fn run(command: Command, config: Config) -> i32 {
             _ => 0,
         };
     };
+    if let Some(code) = precheck(&command, &config) {
+        return code;
+    }
     let store = match db::open(&config.database_url, access).await {
         Ok(s) => s,
         Err(code) => return code,
     };
     match command {
         Command::Process { paths, out } => process::run(&store, &config, &paths, out).await,
+        Command::Answers {
+            action: AnswersAction::Write { out },
+        } => answers::write(&store, &answers_dir(out, &config)).await,
         Command::Contracts { action } => imports::contracts(&store, &action).await,
         Command::Toewijzingen { action } => imports::toewijzingen(&store, &action).await,
         Command::Productcodes { action } => imports::productcodes(&store, &action).await,
