@@ -70,7 +70,7 @@ pub fn os_reason(e: &std::io::Error) -> String {
 }
 
 /// What kind of non-regular file this is, in Dutch.
-fn describe(ft: &std::fs::FileType) -> &'static str {
+pub fn describe(ft: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if ft.is_symlink() {
         "symbolische link"

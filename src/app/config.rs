@@ -85,6 +85,9 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// File transport: how often the inbox is scanned, in milliseconds.
     pub poll_millis: u64,
+    /// File transport: a file is taken once its size and modification time have not changed for
+    /// this many milliseconds, or at once when it was renamed into place after writing.
+    pub file_settle_millis: u64,
     /// RabbitMQ connection.
     pub amqp_url: SecretUrl,
     pub inbound_queue: String,
@@ -129,6 +132,7 @@ impl Default for Config {
             failed_dir: "failed".into(),
             outbox_dir: "outbox".into(),
             poll_millis: 500,
+            file_settle_millis: 1000,
             amqp_url: SecretUrl::new("amqp://guest:guest@127.0.0.1:5672/%2f"),
             inbound_queue: "iwmo.inbound".into(),
             dead_letter_exchange: "iwmo.dlx".into(),
@@ -236,7 +240,7 @@ mod tests {
         let keys = Config::keys();
         assert_eq!(keys.first(), Some(&"database_url"));
         assert!(keys.contains(&"worker_threads") && keys.contains(&"today"));
-        assert_eq!(keys.len(), 25);
+        assert_eq!(keys.len(), 26);
         let c = Config {
             database_url: SecretUrl::new("postgres://iwmo:geheim@db/iwmo"),
             ..Config::default()

@@ -12,8 +12,23 @@ const OUTCOMES: [&str; 6] = [
     "registered",
 ];
 
+/// Why a file was moved to failed/ or a delivery dead-lettered by the worker itself (label
+/// `reason` of `iwmo_files_failed_total` and `iwmo_deliveries_refused_total`).
+pub const FAILURES: [&str; 6] = [
+    "invalid",
+    "too-large",
+    "store",
+    "io",
+    "not-regular",
+    "not-xml",
+];
+
 #[derive(Default)]
 pub struct Metrics {
+    /// Files moved to failed/, by reason (index into [`FAILURES`]).
+    files_failed: [AtomicU64; 6],
+    /// Deliveries dead-lettered by the worker, by reason (index into [`FAILURES`]).
+    deliveries_refused: [AtomicU64; 6],
     pub received: AtomicU64,
     processed: [AtomicU64; 6],
     pub dead_lettered: AtomicU64,
@@ -42,6 +57,38 @@ impl Metrics {
         self.count.fetch_add(1, Ordering::Relaxed);
         self.sum_micros
             .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// A file moved to failed/ for `reason` (one of [`FAILURES`]).
+    pub fn file_failed(&self, reason: &str) {
+        if let Some(i) = FAILURES.iter().position(|r| *r == reason) {
+            self.files_failed[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A delivery dead-lettered by the worker for `reason` (one of [`FAILURES`]).
+    pub fn delivery_refused(&self, reason: &str) {
+        if let Some(i) = FAILURES.iter().position(|r| *r == reason) {
+            self.deliveries_refused[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.dead_lettered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render_failures(&self, s: &mut String) {
+        s.push_str("# HELP iwmo_files_failed_total Files moved to failed/ (with a reason file), by reason.\n# TYPE iwmo_files_failed_total counter\n");
+        for (i, r) in FAILURES.iter().enumerate() {
+            s.push_str(&format!(
+                "iwmo_files_failed_total{{reason=\"{r}\"}} {}\n",
+                self.files_failed[i].load(Ordering::Relaxed)
+            ));
+        }
+        s.push_str("# HELP iwmo_deliveries_refused_total Deliveries dead-lettered by the worker with a reason (too large, refused by the database).\n# TYPE iwmo_deliveries_refused_total counter\n");
+        for (i, r) in FAILURES.iter().enumerate() {
+            s.push_str(&format!(
+                "iwmo_deliveries_refused_total{{reason=\"{r}\"}} {}\n",
+                self.deliveries_refused[i].load(Ordering::Relaxed)
+            ));
+        }
     }
 
     pub fn render(&self) -> String {
@@ -94,6 +141,7 @@ impl Metrics {
             "iwmo_store_errors_total {}\n",
             g(&self.store_errors)
         ));
+        self.render_failures(&mut s);
         s.push_str("# HELP iwmo_processing_seconds Time to process one message (decide and commit).\n# TYPE iwmo_processing_seconds histogram\n");
         for (i, b) in BUCKETS.iter().enumerate() {
             s.push_str(&format!(

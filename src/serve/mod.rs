@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use crate::config::{Config, TransportKind};
 use crate::pipeline::{self, Outcome, Settings};
-use crate::store::{Store, StoreError};
+use crate::store::{Fault, Store, StoreError};
 
 /// Shared state of a running worker.
 pub struct Worker {
@@ -106,11 +106,20 @@ impl Worker {
                     "verwerkt"
                 );
             }
-            Err(e) => {
-                self.db_ok.store(false, Ordering::Relaxed);
-                self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, "opslag mislukt; niets bevestigd");
-            }
+            Err(e) => match e.fault() {
+                Fault::Outage => {
+                    self.db_ok.store(false, Ordering::Relaxed);
+                    self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, "database niet bruikbaar; niets bevestigd");
+                }
+                Fault::Transient => {
+                    tracing::warn!(error = %e, "database bezet; bericht later opnieuw");
+                }
+                // The driver's text may quote a value of the message: the class and code only.
+                Fault::Permanent => {
+                    tracing::warn!(reden = %e.poison_reason(), "database weigert dit bericht; niets opgeslagen");
+                }
+            },
         }
     }
 

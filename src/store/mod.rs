@@ -5,6 +5,7 @@
 pub mod apply;
 mod chain;
 mod effects;
+mod fault;
 mod maintain;
 mod needs;
 mod outbox;
@@ -16,6 +17,7 @@ mod sql;
 pub(crate) use sql::{insert_select, padded, shape, values_clause, Ph, CHUNK};
 
 pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
+pub use fault::Fault;
 pub use outbox::Pending;
 pub use read::{HoldRow, SignalRow, StoredDecision, VerzoekRow, WeigeringRow};
 

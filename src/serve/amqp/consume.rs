@@ -7,12 +7,14 @@ use std::sync::Arc;
 use futures_lite::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use lapin::Consumer;
+use lapin::{Channel, Consumer};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{watch, Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use super::settle::settle;
+use super::dlq::dead_letter;
+use super::refuse;
+use super::settle::{settle, Settled};
 use crate::serve::{acks, Worker};
 use crate::store::Pending;
 
@@ -21,6 +23,7 @@ use crate::store::Pending;
 pub(super) async fn consume(
     w: &Arc<Worker>,
     consumer: &mut Consumer,
+    dead_letters: &Channel,
     stop: &mut watch::Receiver<bool>,
     fresh: &UnboundedSender<Vec<Pending>>,
     inflight: &mut JoinSet<()>,
@@ -61,6 +64,7 @@ pub(super) async fn consume(
             .taken(batch.iter().map(|d| d.delivery_tag));
         inflight.spawn(handle(
             w.clone(),
+            dead_letters.clone(),
             stop.clone(),
             ledger.clone(),
             fresh.clone(),
@@ -93,10 +97,12 @@ async fn with_waiting(
     (batch, None)
 }
 
-/// One batch, in its own task: settled (see `settle`), then acknowledged or returned in the
-/// order the ledger gives, and its answers handed to the relay.
+/// One batch, in its own task: deliveries over the size cap refused, the others settled (see
+/// `settle`), then each acknowledged, dead-lettered with its reason or returned, in the order
+/// the ledger gives, and the answers handed to the relay.
 async fn handle(
     w: Arc<Worker>,
+    dl: Channel,
     stop: watch::Receiver<bool>,
     ledger: Arc<Mutex<acks::Ledger>>,
     fresh: UnboundedSender<Vec<Pending>>,
@@ -104,19 +110,61 @@ async fn handle(
     batch: Vec<Delivery>,
 ) {
     let _permit = permit;
+    // Per delivery: refused at once (too large), or the index of its item to settle.
+    let mut refused: Vec<Result<usize, (Settled, Vec<u8>)>> = Vec::with_capacity(batch.len());
     let mut items = Vec::with_capacity(batch.len());
+    let mut ids = Vec::with_capacity(batch.len());
     let mut ackers = Vec::with_capacity(batch.len());
     for d in batch {
-        items.push((format!("amqp:{}", d.delivery_tag), d.data));
+        let source = format!("amqp:{}", d.delivery_tag);
+        if refuse::too_large(&w, &d.data) {
+            let s = refuse::oversized(&w, &source, &d.data).await;
+            refused.push(Err((s, d.data)));
+        } else {
+            refused.push(Ok(items.len()));
+            items.push((source, d.data));
+        }
+        ids.push(d.properties.message_id().as_ref().map(|m| m.to_string()));
         ackers.push((d.delivery_tag, d.acker));
     }
-    let (committed, answers) = settle(&w, items, &stop).await;
-    let outcomes: Vec<(u64, bool)> = ackers.iter().map(|(t, _)| *t).zip(committed).collect();
+    let items = Arc::new(items);
+    let (results, answers) = settle(&w, items.clone(), &stop).await;
+    let mut outcomes: Vec<(u64, bool)> = Vec::with_capacity(ackers.len());
+    for (i, r) in refused.iter().enumerate() {
+        let (s, body): (Settled, &[u8]) = match r {
+            Ok(k) => (
+                results.get(*k).cloned().unwrap_or(Settled::Return),
+                items.get(*k).map(|(_, b)| b.as_slice()).unwrap_or_default(),
+            ),
+            Err((s, body)) => (s.clone(), body.as_slice()),
+        };
+        let ok = match s {
+            Settled::Committed => true,
+            Settled::Return => false,
+            Settled::DeadLetter { kind, reason } => {
+                to_dead_letters(&w, &dl, body, ids[i].as_deref(), kind, &reason).await
+            }
+        };
+        outcomes.push((ackers[i].0, ok));
+    }
+    send_frames(&w, &ledger, &ackers, &outcomes).await;
+    if !answers.is_empty() {
+        let _ = fresh.send(answers);
+    }
+}
+
+/// Acknowledges or returns the deliveries of a batch.
+async fn send_frames(
+    w: &Worker,
+    ledger: &Mutex<acks::Ledger>,
+    ackers: &[(u64, lapin::Acker)],
+    outcomes: &[(u64, bool)],
+) {
     // Committed (whatever the outcome): acknowledge. Nothing committed: back to the queue (a
     // return counts toward the delivery limit). Frames go out under the lock, in the order the
     // ledger gives them.
     let mut ledger = ledger.lock().await;
-    for frame in ledger.settle(&outcomes) {
+    for frame in ledger.settle(outcomes) {
         let (tag, multiple, ack) = match frame {
             acks::Frame::AckUpTo(t) => (t, true, true),
             acks::Frame::Ack(t) => (t, false, true),
@@ -139,8 +187,27 @@ async fn handle(
                 .await;
         }
     }
-    drop(ledger);
-    if !answers.is_empty() {
-        let _ = fresh.send(answers);
+}
+
+/// Publishes a refused delivery to the dead-letter queue with its reason; true when the broker
+/// confirmed it (then the delivery is acknowledged), false to return it to the queue.
+async fn to_dead_letters(
+    w: &Worker,
+    dl: &Channel,
+    body: &[u8],
+    message_id: Option<&str>,
+    kind: &'static str,
+    reason: &str,
+) -> bool {
+    match dead_letter(dl, &w.config, body, message_id, reason).await {
+        Ok(()) => {
+            w.metrics.delivery_refused(kind);
+            tracing::warn!(soort = kind, reden = %reason, "bericht naar de dead-letter-queue");
+            true
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "dead letter niet bevestigd; bericht terug naar de queue");
+            false
+        }
     }
 }

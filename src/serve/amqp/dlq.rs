@@ -3,7 +3,8 @@
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
 };
-use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::{BasicProperties, Channel};
 
 use super::{connect, declare_topology, s};
 use crate::config::Config;
@@ -17,16 +18,57 @@ pub struct DeadLetter {
     pub body: Vec<u8>,
 }
 
+/// Header of a dead letter the worker refused itself: why, in Dutch.
+const REASON_HEADER: &str = "x-iwmo-reden";
+
 fn death_reason(props: &BasicProperties) -> String {
-    props
-        .headers()
-        .as_ref()
-        .and_then(|h| {
-            h.inner()
-                .get("x-first-death-reason")
-                .map(|v| format!("{v:?}"))
-        })
+    let headers = props.headers().as_ref().map(|h| h.inner());
+    if let Some(AMQPValue::LongString(r)) = headers.and_then(|h| h.get(REASON_HEADER)) {
+        return String::from_utf8_lossy(r.as_bytes()).to_string();
+    }
+    headers
+        .and_then(|h| h.get("x-first-death-reason").map(|v| format!("{v:?}")))
         .unwrap_or_else(|| "onbekend".into())
+}
+
+/// Puts a delivery the worker refused for a reason of its own (too large, refused by the
+/// database) into the dead-letter queue with that reason (header `x-iwmo-reden`), through the
+/// dead-letter exchange, and waits for the broker's confirm: only then may the delivery be
+/// acknowledged. `ch` is in confirm mode.
+pub(super) async fn dead_letter(
+    ch: &Channel,
+    c: &Config,
+    body: &[u8],
+    message_id: Option<&str>,
+    reason: &str,
+) -> Result<(), String> {
+    let mut headers = FieldTable::default();
+    headers.insert(
+        s(REASON_HEADER),
+        AMQPValue::LongString(LongString::from(reason)),
+    );
+    let mut props = BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_headers(headers);
+    if let Some(id) = message_id {
+        props = props.with_message_id(s(id));
+    }
+    let confirm = ch
+        .basic_publish(
+            s(&c.dead_letter_exchange),
+            s(""),
+            BasicPublishOptions::default(),
+            body,
+            props,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .await
+        .map_err(|e| e.to_string())?;
+    if confirm.is_nack() {
+        return Err("broker weigerde de dead letter (nack)".into());
+    }
+    Ok(())
 }
 
 /// Reads the dead-letter queue without removing anything (all are returned to the queue);

@@ -10,6 +10,7 @@
 mod consume;
 mod dlq;
 mod publish;
+mod refuse;
 mod relay;
 mod settle;
 mod topology;
@@ -148,7 +149,15 @@ async fn session(
     ));
 
     let mut inflight = tokio::task::JoinSet::new();
-    let result = consume::consume(w, &mut consumer, &mut stop, &fresh_tx, &mut inflight).await;
+    let result = consume::consume(
+        w,
+        &mut consumer,
+        &publish_ch,
+        &mut stop,
+        &fresh_tx,
+        &mut inflight,
+    )
+    .await;
 
     // Graceful: stop consuming, finish in-flight work within the deadline, flush the relay.
     w.consuming.store(false, Ordering::Relaxed);

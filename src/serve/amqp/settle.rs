@@ -4,15 +4,37 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::serve::Worker;
-use crate::store::Pending;
+use crate::store::{Fault, Pending, StoreError};
 
 /// Why a delivery was not committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Failure {
-    /// The store failed (the database, or something about this message in it).
+    /// The database is out or busy: the same message again, later.
     Store,
+    /// The database refused this message (too big, a constraint or data error): trying again
+    /// gives the same answer. The reason, in Dutch.
+    Poison(String),
     /// Handling it panicked: it cannot be handled at all.
     Panic,
+}
+
+/// What becomes of one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Settled {
+    /// Committed (whatever the outcome): acknowledge.
+    Committed,
+    /// Nothing committed: back to the queue.
+    Return,
+    /// Refused for a reason of its own: to the dead-letter queue with the reason
+    /// (`kind`: the metrics label).
+    DeadLetter { kind: &'static str, reason: String },
+}
+
+fn failure(e: StoreError) -> Failure {
+    match e.fault() {
+        Fault::Permanent => Failure::Poison(e.poison_reason()),
+        Fault::Outage | Fault::Transient => Failure::Store,
+    }
 }
 
 /// One attempt at a batch in one shared transaction where possible; after a panic, each message
@@ -29,7 +51,7 @@ async fn attempt(
     match handled {
         Ok(results) => results
             .into_iter()
-            .map(|r| r.map(answer_of).map_err(|_| Failure::Store))
+            .map(|r| r.map(answer_of).map_err(failure))
             .collect(),
         Err(e) => {
             tracing::error!(error = %e, "verwerking afgebroken; berichten elk apart opnieuw");
@@ -42,7 +64,7 @@ async fn attempt(
                 })
                 .await;
                 v.push(match one {
-                    Ok(r) => r.map(answer_of).map_err(|_| Failure::Store),
+                    Ok(r) => r.map(answer_of).map_err(failure),
                     Err(e) => {
                         w.metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(error = %e, "bericht kan niet verwerkt worden; terug naar de queue (na de limiet naar de dead-letter-queue)");
@@ -67,19 +89,20 @@ fn answer_of(o: crate::pipeline::Outcome) -> Option<Pending> {
     })
 }
 
-/// Runs a batch until each delivery is committed or known not to be committable; true at an index
-/// means: committed, acknowledge (the answers of those committed come along, for the relay).
-/// While the database is unreachable the deliveries stay here and are tried again once it answers, instead of going back to the queue: every return raises the
-/// broker's delivery count (RabbitMQ before 4.3 counts each one), and an outage must not
-/// dead-letter good messages. A store failure while the database answers is tried once more, then
+/// Runs a batch until each delivery is committed or known not to be committable; at each index
+/// what becomes of that delivery (the answers of those committed come along, for the relay).
+/// While the database is unreachable the deliveries stay here and are tried again once it
+/// answers, instead of going back to the queue: every return raises the broker's delivery
+/// count (RabbitMQ before 4.3 counts each one), and an outage must not dead-letter good
+/// messages. A message the database refuses for a reason of its own is dead-lettered with that
+/// reason at once; another store failure while the database answers is tried once more, then
 /// returned; a panic is returned at once.
 pub(super) async fn settle(
     w: &Arc<Worker>,
-    items: Vec<(String, Vec<u8>)>,
+    items: Arc<Vec<(String, Vec<u8>)>>,
     stop: &tokio::sync::watch::Receiver<bool>,
-) -> (Vec<bool>, Vec<Pending>) {
-    let items = Arc::new(items);
-    let mut committed = vec![false; items.len()];
+) -> (Vec<Settled>, Vec<Pending>) {
+    let mut settled = vec![Settled::Return; items.len()];
     let mut answers = Vec::new();
     let mut todo: Vec<usize> = (0..items.len()).collect();
     let mut retried_while_up = false;
@@ -94,19 +117,25 @@ pub(super) async fn settle(
         for (&i, r) in todo.iter().zip(results) {
             match r {
                 Ok(answer) => {
-                    committed[i] = true;
+                    settled[i] = Settled::Committed;
                     answers.extend(answer);
                 }
                 Err(Failure::Store) => failed.push(i),
+                Err(Failure::Poison(reason)) => {
+                    settled[i] = Settled::DeadLetter {
+                        kind: "store",
+                        reason,
+                    }
+                }
                 Err(Failure::Panic) => {}
             }
         }
         if failed.is_empty() || *stop.borrow() {
-            return (committed, answers);
+            return (settled, answers);
         }
         if w.store.ping().await.is_ok() {
             if retried_while_up {
-                return (committed, answers);
+                return (settled, answers);
             }
             retried_while_up = true;
         } else {
@@ -117,7 +146,7 @@ pub(super) async fn settle(
             );
             w.wait_for_db(stop).await;
             if *stop.borrow() {
-                return (committed, answers);
+                return (settled, answers);
             }
         }
         todo = failed;
