@@ -236,7 +236,7 @@ mod tests {
         let keys = Config::keys();
         assert_eq!(keys.first(), Some(&"database_url"));
         assert!(keys.contains(&"worker_threads") && keys.contains(&"today"));
-        assert_eq!(keys.len(), 25);
+        assert_eq!(keys.len(), 26);
         let c = Config {
             database_url: SecretUrl::new("postgres://iwmo:geheim@db/iwmo"),
             ..Config::default()
