@@ -193,7 +193,9 @@ pub fn read_target(target: &Target, max_bytes: usize) -> Result<Vec<u8>, Box<Ver
             message: failure.to_string(),
         }),
         errors: Vec::new(),
+        errors_truncated: false,
         findings: Vec::new(),
+        findings_truncated: Vec::new(),
     }))
 }
 

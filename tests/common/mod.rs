@@ -333,6 +333,7 @@ pub struct Measured {
 
 /// Runs a command to its end and measures its peak memory with `wait4` (not by timing, not by
 /// sampling): the kernel's high-water mark of this one child.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, not by Child::wait
 pub fn run_measured(cmd: &mut Command) -> Measured {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;

@@ -4,8 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 // One module per kind of hostile input (added by the work on issue 13).
-mod personal;
 mod answers;
+mod personal;
 mod process;
 
 use iwmo::check::check_bytes;

@@ -56,34 +56,46 @@ fn write_batch(dir: &Path, batch: &[Pending], log: &mut Vec<Written>) -> Vec<Res
         .collect()
 }
 
-/// Writes the answer of a message just processed into `dir`. Ok(None): the message has no
-/// answer; Ok(Some(Err)): the decision stands, the answer waits in the outbox.
+/// Writes the answers of a message just processed into `dir` (a 325 in parts: every part),
+/// one result per answer in order. Empty: the message has no answer; an Err: the decision
+/// stands, that answer waits in the outbox.
 pub async fn deliver(
     store: &Store,
     dir: &Path,
     o: &Outcome,
-) -> Result<Option<Result<String, String>>, StoreError> {
-    let Some((kind, ident, xml)) = &o.answer_xml else {
-        return Ok(None);
-    };
-    let pending = Pending {
-        message_id: o.message_id.unwrap_or_default(),
-        answer_kind: kind.clone(),
-        identificatie: ident.clone(),
-        ontvanger: o.afzender.clone().unwrap_or_default(),
-        xml: xml.clone(),
-    };
+) -> Result<Vec<Result<String, String>>, StoreError> {
+    let pending: Vec<Pending> = o
+        .answer_xml
+        .iter()
+        .chain(&o.more_answers)
+        .map(|(kind, ident, xml)| Pending {
+            message_id: o.message_id.unwrap_or_default(),
+            answer_kind: kind.clone(),
+            identificatie: ident.clone(),
+            ontvanger: o.afzender.clone().unwrap_or_default(),
+            xml: xml.clone(),
+        })
+        .collect();
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut log = Vec::new();
     store
-        .publish_fresh(vec![pending.clone()], "file", |batch| {
+        .publish_fresh(pending.clone(), "file", |batch| {
             std::future::ready(write_batch(dir, &batch, &mut log))
         })
         .await?;
-    Ok(Some(match log.pop() {
-        Some((_, r)) => r,
-        // Not waiting in the outbox (another worker delivered it already): the file all the same.
-        None => write_file(dir, &pending),
-    }))
+    Ok(pending
+        .iter()
+        .map(
+            |p| match log.iter().find(|(id, _)| *id == p.identificatie) {
+                Some((_, r)) => r.clone(),
+                // Not waiting in the outbox (another worker delivered it already): the file all
+                // the same.
+                None => write_file(dir, p),
+            },
+        )
+        .collect())
 }
 
 /// `iwmo answers write [--out DIR]`: every answer waiting in the outbox, oldest first, one

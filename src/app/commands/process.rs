@@ -134,15 +134,28 @@ impl Run<'_> {
         tracing::info!(file = %o.file, kind = o.kind.as_deref().unwrap_or(""), outcome = %o.outcome, codes = ?o.codes, "verwerkt");
         let mut line = serde_json::to_value(&o).unwrap_or(Value::Null);
         if let Some(dir) = self.out {
-            match answers::deliver(self.store, dir, &o).await? {
-                Some(Ok(path)) => line["answer"] = json!(path),
-                Some(Err(reason)) => {
-                    eprintln!("iwmo process: {name}: {reason}");
-                    line["answer_error"] = json!(reason);
-                    let (_, ident, _) = o.answer_xml.as_ref().cloned().unwrap_or_default();
-                    tally.unwritten.push(ident);
+            let mut paths = Vec::new();
+            let idents = o
+                .answer_xml
+                .iter()
+                .chain(&o.more_answers)
+                .map(|a| a.1.clone());
+            let results = answers::deliver(self.store, dir, &o).await?;
+            for (ident, r) in idents.zip(results) {
+                match r {
+                    Ok(path) => paths.push(path),
+                    Err(reason) => {
+                        eprintln!("iwmo process: {name}: {reason}");
+                        line["answer_error"] = json!(reason);
+                        tally.unwritten.push(ident);
+                    }
                 }
-                None => {}
+            }
+            if let Some(first) = paths.first() {
+                line["answer"] = json!(first);
+            }
+            if paths.len() > 1 {
+                line["answer_parts"] = json!(paths);
             }
         }
         Ok(line)

@@ -42,7 +42,7 @@ fn failure(e: StoreError) -> Failure {
 async fn attempt(
     w: &Arc<Worker>,
     items: Arc<Vec<(String, Vec<u8>)>>,
-) -> Vec<Result<Option<Pending>, Failure>> {
+) -> Vec<Result<Vec<Pending>, Failure>> {
     let handled = tokio::spawn({
         let (w, items) = (w.clone(), items.clone());
         async move { w.handle_batch(&items).await }
@@ -77,16 +77,22 @@ async fn attempt(
     }
 }
 
-/// The answer a committed message left in the outbox, as the relay publishes it.
-fn answer_of(o: crate::pipeline::Outcome) -> Option<Pending> {
-    let (answer_kind, identificatie, xml) = o.answer_xml?;
-    Some(Pending {
-        message_id: o.message_id.unwrap_or_default(),
-        answer_kind,
-        identificatie,
-        ontvanger: o.afzender.unwrap_or_default(),
-        xml,
-    })
+/// The answers a committed message left in the outbox (a 325 in parts: all of them), as the
+/// relay publishes them.
+fn answer_of(o: crate::pipeline::Outcome) -> Vec<Pending> {
+    let ontvanger = o.afzender.unwrap_or_default();
+    let message_id = o.message_id.unwrap_or_default();
+    o.answer_xml
+        .into_iter()
+        .chain(o.more_answers)
+        .map(|(answer_kind, identificatie, xml)| Pending {
+            message_id,
+            answer_kind,
+            identificatie,
+            ontvanger: ontvanger.clone(),
+            xml,
+        })
+        .collect()
 }
 
 /// Runs a batch until each delivery is committed or known not to be committable; at each index
