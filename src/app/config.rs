@@ -240,7 +240,7 @@ mod tests {
         let keys = Config::keys();
         assert_eq!(keys.first(), Some(&"database_url"));
         assert!(keys.contains(&"worker_threads") && keys.contains(&"today"));
-        assert_eq!(keys.len(), 26);
+        assert_eq!(keys.len(), 27);
         let c = Config {
             database_url: SecretUrl::new("postgres://iwmo:geheim@db/iwmo"),
             ..Config::default()
