@@ -59,7 +59,7 @@ impl StoreError {
 
 /// A Dutch description of a database error code of SQLite (a number) or PostgreSQL (SQLSTATE).
 fn sqlite_or_pg(code: &str) -> Option<&'static str> {
-    if let Ok(n) = code.parse::<i64>() {
+    if let Some(n) = sqlite_code(code) {
         return Some(match n & 0xff {
             18 => "bericht te groot voor de database",
             19 => "de database weigert dit bericht (regel of sleutel geschonden)",
@@ -73,6 +73,15 @@ fn sqlite_or_pg(code: &str) -> Option<&'static str> {
         "54" => "bericht te groot voor de database",
         _ => return None,
     })
+}
+
+/// A SQLite result code (at most 4 digits); a SQLSTATE of PostgreSQL has 5 characters, which
+/// may all be digits ("08006").
+fn sqlite_code(code: &str) -> Option<i64> {
+    if code.len() >= 5 {
+        return None;
+    }
+    code.parse().ok()
 }
 
 fn sqlx_fault(e: &sqlx::Error) -> Fault {
@@ -94,7 +103,7 @@ fn sqlx_fault(e: &sqlx::Error) -> Fault {
 /// SQLite result codes (numbers; the primary code is the low byte of the extended one) and
 /// PostgreSQL SQLSTATEs.
 fn code_fault(code: &str) -> Fault {
-    if let Ok(n) = code.parse::<i64>() {
+    if let Some(n) = sqlite_code(code) {
         return match n & 0xff {
             // BUSY, LOCKED, PROTOCOL (a lock race)
             5 | 6 | 15 => Fault::Transient,

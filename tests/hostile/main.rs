@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 // One module per kind of hostile input (added by the work on issue 13).
+mod files;
 
 use iwmo::check::check_bytes;
 use iwmo::intake::IntakeError;
