@@ -333,6 +333,8 @@ pub struct Measured {
 
 /// Runs a command to its end and measures its peak memory with `wait4` (not by timing, not by
 /// sampling): the kernel's high-water mark of this one child.
+// The child is reaped by wait4 below (std's wait is not used), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 pub fn run_measured(cmd: &mut Command) -> Measured {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
