@@ -117,10 +117,12 @@ fn code_fault(code: &str) -> Fault {
         "40P01" | "40001" | "55P03" => Fault::Transient,
         // admin/crash shutdown, cannot connect now, database dropped
         "57P01" | "57P02" | "57P03" | "57P04" => Fault::Outage,
+        // at connect: database not accepting connections, does not exist; authentication
+        "55000" | "3D000" => Fault::Outage,
         c => match c.get(..2) {
             // connection exception, insufficient resources (disk full, too many connections),
             // system error (I/O), internal error
-            Some("08" | "53" | "58" | "XX") => Fault::Outage,
+            Some("08" | "28" | "53" | "58" | "XX") => Fault::Outage,
             _ => Fault::Permanent,
         },
     }
@@ -143,6 +145,8 @@ mod tests {
         assert_eq!(code_fault("08006"), Fault::Outage);
         assert_eq!(code_fault("57P01"), Fault::Outage);
         assert_eq!(code_fault("53100"), Fault::Outage);
+        assert_eq!(code_fault("55000"), Fault::Outage);
+        assert_eq!(code_fault("28P01"), Fault::Outage);
         assert_eq!(code_fault("22001"), Fault::Permanent);
         assert_eq!(code_fault("23505"), Fault::Permanent);
         assert_eq!(code_fault("54000"), Fault::Permanent);
