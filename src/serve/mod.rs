@@ -142,6 +142,19 @@ impl Worker {
         }
     }
 
+    /// The class of a store error as the transports act on it: an error taken as caused by
+    /// the message counts as one only while the database answers a ping; otherwise it is an
+    /// outage (a message cannot be blamed while the database is away).
+    pub async fn fault_of(&self, e: &StoreError) -> Fault {
+        match e.fault() {
+            Fault::Permanent if self.store.ping().await.is_err() => {
+                self.db_ok.store(false, Ordering::Relaxed);
+                Fault::Outage
+            }
+            f => f,
+        }
+    }
+
     /// Waits (with backoff) until the database answers again.
     pub async fn wait_for_db(&self, stop: &tokio::sync::watch::Receiver<bool>) {
         let mut delay = Duration::from_millis(200);

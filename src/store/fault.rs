@@ -59,7 +59,7 @@ impl StoreError {
 
 /// A Dutch description of a database error code of SQLite (a number) or PostgreSQL (SQLSTATE).
 fn sqlite_or_pg(code: &str) -> Option<&'static str> {
-    if let Ok(n) = code.parse::<i64>() {
+    if let Some(n) = sqlite_code(code) {
         return Some(match n & 0xff {
             18 => "bericht te groot voor de database",
             19 => "de database weigert dit bericht (regel of sleutel geschonden)",
@@ -73,6 +73,15 @@ fn sqlite_or_pg(code: &str) -> Option<&'static str> {
         "54" => "bericht te groot voor de database",
         _ => return None,
     })
+}
+
+/// A SQLite result code (at most 4 digits); a SQLSTATE of PostgreSQL has 5 characters, which
+/// may all be digits ("08006").
+fn sqlite_code(code: &str) -> Option<i64> {
+    if code.len() >= 5 {
+        return None;
+    }
+    code.parse().ok()
 }
 
 fn sqlx_fault(e: &sqlx::Error) -> Fault {
@@ -94,7 +103,7 @@ fn sqlx_fault(e: &sqlx::Error) -> Fault {
 /// SQLite result codes (numbers; the primary code is the low byte of the extended one) and
 /// PostgreSQL SQLSTATEs.
 fn code_fault(code: &str) -> Fault {
-    if let Ok(n) = code.parse::<i64>() {
+    if let Some(n) = sqlite_code(code) {
         return match n & 0xff {
             // BUSY, LOCKED, PROTOCOL (a lock race)
             5 | 6 | 15 => Fault::Transient,
@@ -108,10 +117,12 @@ fn code_fault(code: &str) -> Fault {
         "40P01" | "40001" | "55P03" => Fault::Transient,
         // admin/crash shutdown, cannot connect now, database dropped
         "57P01" | "57P02" | "57P03" | "57P04" => Fault::Outage,
+        // at connect: database not accepting connections, does not exist; authentication
+        "55000" | "3D000" => Fault::Outage,
         c => match c.get(..2) {
             // connection exception, insufficient resources (disk full, too many connections),
             // system error (I/O), internal error
-            Some("08" | "53" | "58" | "XX") => Fault::Outage,
+            Some("08" | "28" | "53" | "58" | "XX") => Fault::Outage,
             _ => Fault::Permanent,
         },
     }
@@ -134,6 +145,8 @@ mod tests {
         assert_eq!(code_fault("08006"), Fault::Outage);
         assert_eq!(code_fault("57P01"), Fault::Outage);
         assert_eq!(code_fault("53100"), Fault::Outage);
+        assert_eq!(code_fault("55000"), Fault::Outage);
+        assert_eq!(code_fault("28P01"), Fault::Outage);
         assert_eq!(code_fault("22001"), Fault::Permanent);
         assert_eq!(code_fault("23505"), Fault::Permanent);
         assert_eq!(code_fault("54000"), Fault::Permanent);

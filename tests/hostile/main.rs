@@ -7,6 +7,7 @@ mod common;
 mod answers;
 mod personal;
 mod process;
+mod files;
 
 use iwmo::check::check_bytes;
 use iwmo::intake::IntakeError;

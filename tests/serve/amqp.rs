@@ -455,3 +455,51 @@ async fn amqp_garbage_is_not_dead_lettered() {
     topo.cleanup(&ch).await;
     let _ = conn.close(200, "OK".into()).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. A body over the size cap: never processed, recorded by its first bytes, dead-lettered with
+//    the reason; the valid message behind it is processed.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amqp_oversized_body_is_dead_lettered_with_its_reason() {
+    let Some(url) = common::amqp_server() else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let topo = Topology::new(&url, "big");
+    let mut env = topo.env();
+    env.push(("IWMO_MAX_BYTES".into(), "4000".into()));
+    let mut serve = Serve::start("big", dir.path(), db.url(), "amqp", &env);
+    block(|| serve.wait_ready());
+    let (conn, ch) = channel(&url).await;
+    let mut big = b"<?xml version=\"1.0\"?><groot>".to_vec();
+    big.resize(50_000, b' ');
+    publish(&ch, &topo.inbound, &big).await;
+    publish(&ch, &topo.inbound, &fixture("301a.xml")).await;
+    block(|| {
+        wait_until("refused and processed", Duration::from_secs(20), || {
+            serve.metric("iwmo_deliveries_refused_total{reason=\"too-large\"}") >= 1.0
+                && serve.metric("iwmo_processing_seconds_count") >= 1.0
+        })
+    });
+    assert_eq!(queue_len(&ch, &topo.dead).await, 1, "dead letters");
+    assert_eq!(queue_len(&ch, &topo.inbound).await, 0, "inbound");
+    let (code, out, err) = block(|| run_cli(db.url(), &env, &["dead-letters", "list"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("bericht is te groot: 50000 bytes, maximaal 4000 bytes"),
+        "{out}{err}"
+    );
+    // Recorded by its first bytes only.
+    let store = iwmo::store::Store::open(db.url()).await.unwrap();
+    let n = count(
+        &store,
+        "SELECT COUNT(*) FROM messages WHERE outcome = 'invalid' AND length(raw) <= 512",
+    )
+    .await;
+    assert_eq!(n, 1);
+    block(|| serve.stop_cleanly("big"));
+    topo.cleanup(&ch).await;
+    let _ = conn.close(200, "OK".into()).await;
+}

@@ -113,13 +113,13 @@ fn assert_done_and_failed(label: &str, done: &Path, failed: &Path) {
     );
     assert_eq!(
         names(failed),
-        ["305-bsn-8-digits.xml", "305-bsn-8-digits.reden.txt"]
+        ["305-bsn-8-digits.xml", "305-bsn-8-digits.xml.reden.txt"]
             .map(String::from)
             .into_iter()
             .collect(),
         "{label}: failed/"
     );
-    let reden = std::fs::read_to_string(failed.join("305-bsn-8-digits.reden.txt")).unwrap();
+    let reden = std::fs::read_to_string(failed.join("305-bsn-8-digits.xml.reden.txt")).unwrap();
     assert!(!reden.trim().is_empty(), "{label}: empty reason");
     assert!(
         !reden.contains("99999001"),

@@ -37,7 +37,7 @@ pub(super) async fn oversized(w: &Worker, source: &str, body: &[u8]) -> Settled 
                 reason,
             }
         }
-        Err(e) if e.fault() == Fault::Permanent => Settled::DeadLetter {
+        Err(e) if w.fault_of(&e).await == Fault::Permanent => Settled::DeadLetter {
             kind: "store",
             reason: e.poison_reason(),
         },

@@ -127,6 +127,8 @@ pub(super) async fn settle(
                     answers.extend(answer);
                 }
                 Err(Failure::Store) => failed.push(i),
+                // Blamed on the message only while the database answers.
+                Err(Failure::Poison(_)) if w.store.ping().await.is_err() => failed.push(i),
                 Err(Failure::Poison(reason)) => {
                     settled[i] = Settled::DeadLetter {
                         kind: "store",

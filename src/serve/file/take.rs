@@ -46,7 +46,7 @@ pub async fn take(w: &Worker, name: &OsStr) -> Next {
             }
             Next::Continue
         }
-        Err(e) => store_failed(w, &claimed, &from, name, e),
+        Err(e) => store_failed(w, &claimed, &from, name, e).await,
     }
 }
 
@@ -67,7 +67,7 @@ async fn unreadable(
         let r = crate::pipeline::refused(&w.store, source, preview, sha256, reason.clone()).await;
         if let Err(e) = r {
             let from = w.config.inbox_dir.join(name);
-            return store_failed(w, claimed, &from, name, e);
+            return store_failed(w, claimed, &from, name, e).await;
         }
     }
     fail(w, claimed, name, f.kind(), &reason);
@@ -76,8 +76,14 @@ async fn unreadable(
 
 /// A store error: an outage or a passing conflict puts the file back (an outage also pauses);
 /// an error caused by this file fails it, with the reason.
-fn store_failed(w: &Worker, claimed: &Path, from: &Path, name: &OsStr, e: StoreError) -> Next {
-    match e.fault() {
+async fn store_failed(
+    w: &Worker,
+    claimed: &Path,
+    from: &Path,
+    name: &OsStr,
+    e: StoreError,
+) -> Next {
+    match w.fault_of(&e).await {
         Fault::Permanent => {
             fail(w, claimed, name, "store", &e.poison_reason());
             Next::Continue
