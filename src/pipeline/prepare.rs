@@ -88,7 +88,8 @@ pub async fn prepare(
     let kind = msg.kind();
     if registry::sent_by_gemeente(kind) {
         let e = format!("{kind} wordt door de gemeente verstuurd, niet ontvangen");
-        let mut o = invalid_record(store, source, bytes, &sha, Some(&msg), e.clone()).await?;
+        let mut o =
+            invalid_record(store, source, bytes, (&sha, &sha), Some(&msg), e.clone()).await?;
         o.error = Some(e);
         return Ok(Prepared::Done(o));
     }
@@ -186,7 +187,7 @@ async fn invalid(
         ReadError::Intake(_) => None,
     };
     let text = error_text(e);
-    let mut o = invalid_record(store, source, bytes, sha, None, text.clone()).await?;
+    let mut o = invalid_record(store, source, bytes, (sha, sha), None, text.clone()).await?;
     o.kind = kind;
     o.error = Some(text);
     Ok(o)
@@ -200,18 +201,18 @@ async fn invalid_record(
     store: &Store,
     source: &str,
     bytes: &[u8],
-    sha: &str,
+    (sha, key): (&str, &str),
     msg: Option<&Message>,
     error: String,
 ) -> Result<Outcome, StoreError> {
     let ident = msg.and_then(|m| m.identification());
-    let message_id = match store.invalid_by_hash(sha).await? {
+    let message_id = match store.invalid_by_hash(key).await? {
         Some((id, _)) => id,
         // Claimed under its hash, so two workers receiving the same bytes at the same moment
         // store it once.
         None => {
             let mut tx = store.begin().await?;
-            match tx.claim(INVALID_SENDER, "ongeldig", sha, sha).await? {
+            match tx.claim(INVALID_SENDER, "ongeldig", key, key).await? {
                 Claim::Duplicate(id) => {
                     tx.rollback().await?;
                     id
@@ -234,7 +235,7 @@ async fn invalid_record(
                         })
                         .await?;
                     if reserved.is_none() {
-                        tx.set_claim(INVALID_SENDER, "ongeldig", sha, c.message_id)
+                        tx.set_claim(INVALID_SENDER, "ongeldig", key, c.message_id)
                             .await?;
                     }
                     tx.commit().await?;
@@ -255,8 +256,9 @@ async fn invalid_record(
 }
 
 /// Records a message refused before it could be read whole (over the size cap): its first
-/// bytes stand in for the body, claimed under the hash of the whole body (so the same file
-/// again is the same record); no answer. The outcome is `invalid`, with `reason`.
+/// bytes stand in for the body (and are what the hash chain covers: the stored hash is theirs),
+/// claimed under the hash of the whole body (so the same file again is the same record), which
+/// the stored reason names; no answer. The outcome is `invalid`, with `reason`.
 pub async fn refused(
     store: &Store,
     source: &str,
@@ -264,7 +266,12 @@ pub async fn refused(
     sha_of_whole: &str,
     reason: String,
 ) -> Result<Outcome, StoreError> {
-    let mut o = invalid_record(store, source, preview, sha_of_whole, None, reason.clone()).await?;
+    let stored = format!(
+        "{reason} (opgeslagen: de eerste {} bytes; sha256 van het hele bericht {sha_of_whole})",
+        preview.len()
+    );
+    let sha = sha256_hex(preview);
+    let mut o = invalid_record(store, source, preview, (&sha, sha_of_whole), None, stored).await?;
     o.error = Some(reason);
     Ok(o)
 }

@@ -5,9 +5,9 @@
 mod common;
 // One module per kind of hostile input (added by the work on issue 13).
 mod answers;
+mod files;
 mod personal;
 mod process;
-mod files;
 
 use iwmo::check::check_bytes;
 use iwmo::intake::IntakeError;

@@ -283,6 +283,16 @@ fn an_oversized_file_is_refused_without_reading_it() {
     );
     assert!(m.peak_kib < 100 * 1024, "peak {} KiB", m.peak_kib);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM messages"), 1);
+    assert_eq!(
+        count(&db, "SELECT MAX(LENGTH(raw)) FROM messages"),
+        iwmo::fsread::PREVIEW_BYTES as i64
+    );
+    // The same file again is the same record; the chain covers the first bytes kept.
+    let again = iwmo(&db).arg("process").arg(&big).output().unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM messages"), 1);
+    let verify = iwmo(&db).args(["audit", "verify"]).output().unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
 /// `--out` that is a file: refused before anything is decided (exit 2, no database created).
