@@ -12,7 +12,8 @@ use super::namespaces::{classify, NsVerdict};
 use super::wellformed::{attr_error, position, reader_error};
 use super::MessageKind;
 
-/// Default size cap: the GGk hub refuses messages over 25 MB (IB003).
+/// Default size cap: 25 MB per file (OP179); the GGk hub refuses larger with IB007 (its error
+/// list; the shared reference says IB003).
 pub const DEFAULT_MAX_BYTES: usize = 25 * 1024 * 1024;
 
 /// Why a message is refused before parsing. No variant carries content of the message: names of
