@@ -1,6 +1,7 @@
-//! CSV imports: contracts (tariffs), toewijzingen from a case system, product code lists.
+//! CSV imports: contracts (tariffs), toewijzingen from a case system, product code lists,
+//! aanbieders and gemeenten with their accounts ([`parties`]).
 //!
-//! The file format, for all three:
+//! The file format, for all of them:
 //! * RFC 4180 (the `csv` crate): a field in double quotes may hold the delimiter, a line break and
 //!   doubled quotes (`"a ""b"""`). Lines may end in LF or CRLF; a UTF-8 BOM at the start is ignored.
 //! * Delimiter `,` or `;`, taken from the header line (the first line that is not blank): `;` when
@@ -18,6 +19,7 @@
 //!   column), nor a header name with digits (a data line where the header should be).
 
 mod money;
+mod parties;
 mod table;
 
 use chrono::{NaiveDate, NaiveTime};
@@ -27,6 +29,10 @@ use crate::message::common::{Product, ProductCode};
 use crate::rules::state::{Contract, Toewijzing};
 use table::{Row, Spec};
 
+pub use parties::{
+    parse_aanbieders, parse_gemeenten, Aanbieder, Gemeente, Party, AANBIEDER_COLUMNS,
+    GEMEENTE_COLUMNS,
+};
 pub use table::MAX_ERRORS;
 
 /// One error: the line of the file (1-based), the column by the name the file uses (empty when

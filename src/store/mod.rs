@@ -9,6 +9,7 @@ mod fault;
 mod maintain;
 mod needs;
 mod outbox;
+mod parties;
 mod read;
 mod rows;
 mod snapshot;
@@ -19,6 +20,7 @@ pub(crate) use sql::{insert_select, padded, shape, values_clause, Ph, CHUNK};
 pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use fault::Fault;
 pub use outbox::Pending;
+pub use parties::{PartyRow, PartyTable};
 pub use read::{HoldRow, SignalRow, StoredDecision, VerzoekRow, WeigeringRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
