@@ -136,6 +136,16 @@ pub enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
+    /// Aanbieders met naam en rekening (IBAN) waarop zij betaald worden.
+    Aanbieders {
+        #[command(subcommand)]
+        action: PartyAction,
+    },
+    /// Gemeenten met naam en rekening (IBAN) waarvan zij betalen.
+    Gemeenten {
+        #[command(subcommand)]
+        action: PartyAction,
+    },
     /// Lokaal beleid per gemeente.
     Policy {
         #[command(subcommand)]
@@ -272,6 +282,19 @@ pub enum ImportAction {
         #[arg(value_name = "BESTAND")]
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartyAction {
+    /// Importeer een CSV-bestand; een regel met dezelfde code vervangt de bestaande. Een bestand
+    /// met een fout importeert niets (exit 1).
+    Import {
+        /// CSV-bestand (kolommen: zie hieronder).
+        #[arg(value_name = "BESTAND")]
+        file: PathBuf,
+    },
+    /// Toon de lijst op code (tekst of JSON).
+    List(ListArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -414,7 +437,10 @@ pub(crate) fn dutch_usage(text: &str) -> String {
 /// What differs between commands that share definitions: the CSV columns of each import, and
 /// what `--all` does in each listing.
 fn specifics(cmd: clap::Command) -> clap::Command {
-    use crate::imports::{CONTRACT_COLUMNS, PRODUCT_CODE_COLUMNS, TOEWIJZING_COLUMNS};
+    use crate::imports::{
+        AANBIEDER_COLUMNS, CONTRACT_COLUMNS, GEMEENTE_COLUMNS, PRODUCT_CODE_COLUMNS,
+        TOEWIJZING_COLUMNS,
+    };
     let import = |columns: &[&str], note: &str| {
         let text = format!(
             "Kolommen: {}.\n{note}\nElke kolom één keer in de kopregel, in elke volgorde, \
@@ -432,6 +458,23 @@ fn specifics(cmd: clap::Command) -> clap::Command {
                     Some(h) => a.help(h),
                     None => a.hide(true),
                 })
+            })
+        }
+    };
+    // Aanbieders and gemeenten: no BSN and nothing settled in their lists.
+    let party = |columns: &'static [&'static str], code: &str| {
+        let note = format!(
+            "{code}; naam verplicht (hoogstens 140 tekens); iban verplicht, gecontroleerd volgens \
+             ISO 13616 (landcode, lengte, controlegetal mod-97; spaties per vier tekens en kleine \
+             letters mogen); bic mag leeg zijn (een SEPA-overboeking in euro's heeft alleen het \
+             IBAN nodig), anders 8 of 11 tekens volgens ISO 9362. Een regel met een code die er \
+             al is vervangt de bestaande (naam, iban, bic); andere codes blijven staan."
+        );
+        let import = import(columns, &note);
+        move |c: clap::Command| {
+            import(c).mut_subcommand("list", |l| {
+                l.mut_arg("all", |a| a.hide(true))
+                    .mut_arg("toon_bsn", |a| a.hide(true))
             })
         }
     };
@@ -469,6 +512,11 @@ fn specifics(cmd: clap::Command) -> clap::Command {
             "Ook afgehandelde verzoeken (beantwoord met een toewijzing die hun \
              ReferentieAanbieder noemt)",
         )),
+    )
+    .mut_subcommand("aanbieders", party(AANBIEDER_COLUMNS, "agb_code 8 cijfers"))
+    .mut_subcommand(
+        "gemeenten",
+        party(GEMEENTE_COLUMNS, "gemeente_code 4 cijfers"),
     )
     // Signals and refusals are listed in full always.
     .mut_subcommand("signals", all(None))

@@ -24,10 +24,31 @@ pub enum PartyTable {
 }
 
 impl PartyTable {
-    fn names(self) -> (&'static str, &'static str) {
+    /// The upsert of one row: code, naam, iban, bic, updated_at.
+    fn upsert(self) -> &'static str {
         match self {
-            PartyTable::Aanbieders => ("aanbieders", "agb_code"),
-            PartyTable::Gemeenten => ("gemeenten", "gemeente_code"),
+            PartyTable::Aanbieders => {
+                "INSERT INTO aanbieders (agb_code, naam, iban, bic, updated_at) VALUES ($1,$2,$3,$4,$5) \
+                 ON CONFLICT (agb_code) DO UPDATE SET naam = excluded.naam, iban = excluded.iban, \
+                 bic = excluded.bic, updated_at = excluded.updated_at"
+            }
+            PartyTable::Gemeenten => {
+                "INSERT INTO gemeenten (gemeente_code, naam, iban, bic, updated_at) VALUES ($1,$2,$3,$4,$5) \
+                 ON CONFLICT (gemeente_code) DO UPDATE SET naam = excluded.naam, iban = excluded.iban, \
+                 bic = excluded.bic, updated_at = excluded.updated_at"
+            }
+        }
+    }
+
+    fn select(self) -> &'static str {
+        match self {
+            PartyTable::Aanbieders => {
+                "SELECT agb_code AS code, naam, iban, bic, updated_at FROM aanbieders ORDER BY agb_code"
+            }
+            PartyTable::Gemeenten => {
+                "SELECT gemeente_code AS code, naam, iban, bic, updated_at FROM gemeenten \
+                 ORDER BY gemeente_code"
+            }
         }
     }
 }
@@ -39,16 +60,10 @@ impl Store {
         table: PartyTable,
         parties: &[Party<C>],
     ) -> Result<usize> {
-        let (t, key) = table.names();
-        let sql = format!(
-            "INSERT INTO {t} ({key}, naam, iban, bic, updated_at) VALUES ($1,$2,$3,$4,$5) \
-             ON CONFLICT ({key}) DO UPDATE SET naam = excluded.naam, iban = excluded.iban, \
-             bic = excluded.bic, updated_at = excluded.updated_at"
-        );
         let ts = chrono::Utc::now().to_rfc3339();
         let mut tx = self.begin_write().await?;
         for p in parties {
-            sqlx::query(&sql)
+            sqlx::query(table.upsert())
                 .bind(p.code.to_string())
                 .bind(p.naam.clone())
                 .bind(p.iban.clone())
@@ -63,11 +78,7 @@ impl Store {
 
     /// Every row of the table, by code.
     pub async fn list_parties(&self, table: PartyTable) -> Result<Vec<PartyRow>> {
-        let (t, key) = table.names();
-        let sql = format!(
-            "SELECT {key} AS code, naam, iban, bic, updated_at FROM {t} ORDER BY {key}"
-        );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(table.select()).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(PartyRow {

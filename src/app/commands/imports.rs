@@ -1,11 +1,12 @@
-//! `iwmo contracts|toewijzingen|productcodes import FILE`: CSV files into the store.
+//! `iwmo contracts|toewijzingen|productcodes|aanbieders|gemeenten import FILE`: CSV files into
+//! the store.
 
 use std::future::Future;
 use std::path::Path;
 
 use crate::app::cli::ImportAction;
 use crate::imports;
-use crate::store::{Store, StoreError};
+use crate::store::{PartyTable, Store, StoreError};
 
 pub async fn contracts(store: &Store, action: &ImportAction) -> i32 {
     let ImportAction::Import { file } = action;
@@ -51,6 +52,32 @@ pub async fn productcodes(store: &Store, action: &ImportAction) -> i32 {
         |c| async move {
             let n = store.import_product_codes(&c).await?;
             Ok(format!("{n} productcode(s) geïmporteerd"))
+        },
+    )
+    .await
+}
+
+pub async fn aanbieders(store: &Store, file: &Path) -> i32 {
+    import_csv(
+        "aanbieders",
+        file,
+        imports::parse_aanbieders,
+        |a| async move {
+            let n = store.import_parties(PartyTable::Aanbieders, &a).await?;
+            Ok(format!("{n} aanbieder(s) geïmporteerd"))
+        },
+    )
+    .await
+}
+
+pub async fn gemeenten(store: &Store, file: &Path) -> i32 {
+    import_csv(
+        "gemeenten",
+        file,
+        imports::parse_gemeenten,
+        |g| async move {
+            let n = store.import_parties(PartyTable::Gemeenten, &g).await?;
+            Ok(format!("{n} gemeente(n) geïmporteerd"))
         },
     )
     .await

@@ -154,3 +154,50 @@ impl Listing for Weigeringen {
         )
     }
 }
+
+/// Aanbieders with their accounts.
+pub struct Aanbieders;
+
+impl Listing for Aanbieders {
+    type Row = crate::store::PartyRow;
+    const EMPTY: &'static str = "geen aanbieders (iwmo aanbieders import)";
+
+    async fn rows(store: &Store, _: ListArgs) -> Result<Vec<Self::Row>, StoreError> {
+        store
+            .list_parties(crate::store::PartyTable::Aanbieders)
+            .await
+    }
+
+    fn line(p: &Self::Row) -> String {
+        party_line(p)
+    }
+}
+
+/// Gemeenten with their accounts.
+pub struct Gemeenten;
+
+impl Listing for Gemeenten {
+    type Row = crate::store::PartyRow;
+    const EMPTY: &'static str = "geen gemeenten (iwmo gemeenten import)";
+
+    async fn rows(store: &Store, _: ListArgs) -> Result<Vec<Self::Row>, StoreError> {
+        store
+            .list_parties(crate::store::PartyTable::Gemeenten)
+            .await
+    }
+
+    fn line(p: &Self::Row) -> String {
+        party_line(p)
+    }
+}
+
+/// `code naam iban [bic]`, tab-separated (a name may hold spaces).
+fn party_line(p: &crate::store::PartyRow) -> String {
+    format!(
+        "{}\t{}\t{}\t{}",
+        p.code,
+        p.naam,
+        p.iban,
+        p.bic.as_deref().unwrap_or("-")
+    )
+}

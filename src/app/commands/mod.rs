@@ -14,7 +14,7 @@ pub mod process;
 pub mod replay;
 pub mod serve;
 
-use super::cli::{AnswersAction, AuditAction, Command, ListAction, PolicyAction};
+use super::cli::{AnswersAction, AuditAction, Command, ListAction, PartyAction, PolicyAction};
 use super::config::Config;
 use super::db::{self, Access};
 use super::layers::Loaded;
@@ -35,7 +35,14 @@ pub fn access(command: &Command) -> Option<Access> {
         | Command::Contracts { .. }
         | Command::Toewijzingen { .. }
         | Command::Productcodes { .. }
+        | Command::Aanbieders {
+            action: PartyAction::Import { .. },
+        }
+        | Command::Gemeenten {
+            action: PartyAction::Import { .. },
+        }
         | Command::Policy { .. } => Some(Access::OrCreate),
+        Command::Aanbieders { .. } | Command::Gemeenten { .. } => Some(Access::Existing),
         Command::Answers { .. }
         | Command::Holds { .. }
         | Command::Signals { .. }
@@ -95,6 +102,18 @@ pub async fn run(command: Command, config: Config) -> i32 {
         Command::Contracts { action } => imports::contracts(&store, &action).await,
         Command::Toewijzingen { action } => imports::toewijzingen(&store, &action).await,
         Command::Productcodes { action } => imports::productcodes(&store, &action).await,
+        Command::Aanbieders {
+            action: PartyAction::Import { file },
+        } => imports::aanbieders(&store, &file).await,
+        Command::Gemeenten {
+            action: PartyAction::Import { file },
+        } => imports::gemeenten(&store, &file).await,
+        Command::Aanbieders {
+            action: PartyAction::List(a),
+        } => lists::run::<lists::Aanbieders>(&store, a).await,
+        Command::Gemeenten {
+            action: PartyAction::List(a),
+        } => lists::run::<lists::Gemeenten>(&store, a).await,
         Command::Policy {
             action: PolicyAction::Set { gemeente, policy },
         } => policy::set(&store, &gemeente, &policy).await,
