@@ -1,4 +1,4 @@
-//! CSV imports (`iwmo contracts|toewijzingen|productcodes import`) on the files of
+//! CSV imports (`iwmo contracts|toewijzingen|productcodes|aanbieders|gemeenten import`) on the files of
 //! `fixtures/csv/`: RFC 4180 quoting, `;` files with decimal commas, a BOM, CRLF, columns in another
 //! order; broken files with their exact Dutch messages; a file with one bad line imports nothing,
 //! on SQLite and PostgreSQL (IWMO_TEST_PG_URL), through the binary and in the store itself.
@@ -8,7 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use iwmo::imports::{parse_contracts, parse_product_codes, parse_toewijzingen};
+use iwmo::imports::{
+    parse_aanbieders, parse_contracts, parse_gemeenten, parse_product_codes, parse_toewijzingen,
+};
 use iwmo::store::Store;
 use sqlx::AssertSqlSafe;
 
@@ -338,6 +340,179 @@ async fn the_store_writes_an_import_in_one_transaction() {
             parse_product_codes("product_categorie;product_code\n01;01A02\n02;02A02\n").unwrap();
         assert!(s.import_product_codes(&p).await.is_err(), "[{l}]");
         assert_eq!(count(&s, "product_codes").await, 0, "[{l}]");
+        s.pool().close().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aanbieders and gemeenten with their accounts (IBAN, BIC), through the binary.
+
+/// (code, naam, iban, bic) of every row, by code.
+async fn parties(
+    store: &Store,
+    table: &str,
+    key: &str,
+) -> Vec<(String, String, String, Option<String>)> {
+    sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {key}, naam, iban, bic FROM {table} ORDER BY {key}"
+    )))
+    .fetch_all(store.pool())
+    .await
+    .unwrap_or_else(|e| panic!("{table}: {e}"))
+}
+
+fn party(
+    code: &str,
+    naam: &str,
+    iban: &str,
+    bic: Option<&str>,
+) -> (String, String, String, Option<String>) {
+    (code.into(), naam.into(), iban.into(), bic.map(String::from))
+}
+
+#[test]
+fn the_party_fixtures_hold_valid_accounts() {
+    let a = parse_aanbieders(&text("aanbieders.csv")).unwrap_or_else(|e| panic!("{e}"));
+    let g = parse_gemeenten(&text("gemeenten.csv")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((a.len(), g.len()), (2, 2));
+    // Spaces in groups of four are accepted and stored in the electronic form.
+    assert_eq!(a[1].iban, "NL20INGB0001234567");
+    assert_eq!(g[1].bic.as_deref(), Some("INGBNL2A"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aanbieders_and_gemeenten_import_and_list() {
+    for db in common::backends() {
+        let l = db.backend;
+        let (code, out, err) = run(&db, &["aanbieders", "import", path(&csv("aanbieders.csv"))]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(0), "2 aanbieder(s) geïmporteerd\n", ""),
+            "[{l}]"
+        );
+        let (code, out, err) = run(&db, &["gemeenten", "import", path(&csv("gemeenten.csv"))]);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (Some(0), "2 gemeente(n) geïmporteerd\n", ""),
+            "[{l}]"
+        );
+        let s = Store::open(db.url()).await.unwrap();
+        assert_eq!(
+            parties(&s, "aanbieders", "agb_code").await,
+            [
+                party(
+                    "11223344",
+                    "Thuishulp Noord, afdeling Wmo",
+                    "NL20INGB0001234567",
+                    None
+                ),
+                party(
+                    "87654321",
+                    "Zorg en Welzijn Utrecht B.V.",
+                    "NL91ABNA0417164300",
+                    Some("ABNANL2A")
+                ),
+            ],
+            "[{l}]"
+        );
+        assert_eq!(
+            parties(&s, "gemeenten", "gemeente_code").await,
+            [
+                party(
+                    "0344",
+                    "Gemeente Utrecht",
+                    "NL02ABNA0123456789",
+                    Some("ABNANL2A")
+                ),
+                party(
+                    "0363",
+                    "Gemeente Amsterdam",
+                    "NL69INGB0123456789",
+                    Some("INGBNL2A")
+                ),
+            ],
+            "[{l}]"
+        );
+        s.pool().close().await;
+        let (code, out, _) = run(&db, &["aanbieders", "list"]);
+        assert_eq!(code, Some(0), "[{l}]");
+        assert_eq!(
+            out,
+            "11223344\tThuishulp Noord, afdeling Wmo\tNL20INGB0001234567\t-\n\
+             87654321\tZorg en Welzijn Utrecht B.V.\tNL91ABNA0417164300\tABNANL2A\n",
+            "[{l}]"
+        );
+        let (code, out, _) = run(&db, &["gemeenten", "list", "--format", "json"]);
+        assert_eq!(code, Some(0), "[{l}]");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[0]["code"], "0344", "[{l}] {out}");
+        assert_eq!(v[1]["iban"], "NL69INGB0123456789", "[{l}] {out}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_iban_checksum_is_named_and_nothing_is_imported() {
+    for db in common::backends() {
+        let l = db.backend;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("aanbieders.csv");
+        // Line 3 has one digit of a valid IBAN changed; line 2 is good and must not be stored.
+        std::fs::write(
+            &f,
+            "agb_code;naam;iban;bic\n87654321;Zorg BV;NL91ABNA0417164300;\n11223344;Hulp BV;NL91ABNA0417164301;ABNANL2A\n",
+        )
+        .unwrap();
+        let (code, out, err) = run(&db, &["aanbieders", "import", path(&f)]);
+        assert_eq!(code, Some(1), "[{l}] {out}{err}");
+        assert_eq!(out, "", "[{l}]");
+        assert_eq!(
+            err,
+            format!(
+                "iwmo aanbieders import: {}: 1 fout, niets geïmporteerd:\n  \
+                 regel 3, kolom iban: ongeldig IBAN (controlegetal klopt niet, mod-97)\n",
+                f.display()
+            ),
+            "[{l}]"
+        );
+        let s = Store::open(db.url()).await.unwrap();
+        assert_eq!(count(&s, "aanbieders").await, 0, "[{l}]");
+        s.pool().close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reimport_replaces_the_row_of_the_same_code() {
+    for db in common::backends() {
+        let l = db.backend;
+        let (code, ..) = run(&db, &["gemeenten", "import", path(&csv("gemeenten.csv"))]);
+        assert_eq!(code, Some(0), "[{l}]");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("gemeenten.csv");
+        std::fs::write(
+            &f,
+            "naam,gemeente_code,bic,iban\nUtrecht (nieuw),0344,,NL86INGB0002445588\n",
+        )
+        .unwrap();
+        let (code, out, err) = run(&db, &["gemeenten", "import", path(&f)]);
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(0), "1 gemeente(n) geïmporteerd\n"),
+            "[{l}] {err}"
+        );
+        let s = Store::open(db.url()).await.unwrap();
+        assert_eq!(
+            parties(&s, "gemeenten", "gemeente_code").await,
+            [
+                party("0344", "Utrecht (nieuw)", "NL86INGB0002445588", None),
+                party(
+                    "0363",
+                    "Gemeente Amsterdam",
+                    "NL69INGB0123456789",
+                    Some("INGBNL2A")
+                ),
+            ],
+            "[{l}]"
+        );
         s.pool().close().await;
     }
 }
