@@ -199,12 +199,7 @@ struct Worker {
 
 fn start_worker(name: &str, n: usize, db: &str, amqp: &str, q: &Names, dir: &Path) -> Worker {
     let log = std::fs::File::create(dir.join(format!("{name}-{n}.log"))).unwrap();
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("IWMO_") && !k.starts_with("IWMO_TEST_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = common::clean_command(BIN);
     let child = cmd
         .args(["serve", "--transport", "amqp"])
         .env("IWMO_DATABASE_URL", db)

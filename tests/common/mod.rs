@@ -369,3 +369,15 @@ pub fn run_measured(cmd: &mut Command) -> Measured {
         peak_kib: usage.ru_maxrss as u64,
     }
 }
+
+/// A command for the built binary with the caller's `IWMO_*` settings removed (the tests'
+/// own `IWMO_TEST_*` stay), so a worker started by a test sees only what the test gives it.
+pub fn clean_command(bin: &str) -> Command {
+    let mut cmd = Command::new(bin);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IWMO_") && !k.starts_with("IWMO_TEST_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}

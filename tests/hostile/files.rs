@@ -29,12 +29,7 @@ impl Worker {
         let metrics = free_port();
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
         let d = |s: &str| dir.path().join(s).display().to_string();
-        let mut cmd = Command::new(BIN);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("IWMO_") && !k.starts_with("IWMO_TEST_") {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = crate::common::clean_command(BIN);
         let child = cmd
             .args(["serve", "--transport", "file"])
             .env("IWMO_DATABASE_URL", db_url(dir.path()))
