@@ -120,6 +120,28 @@ pub struct Config {
     /// On SIGTERM: seconds to finish in-flight work before giving up.
     pub shutdown_deadline_secs: u64,
     pub log_format: LogFormat,
+    /// `iwmo api`: address of the HTTP API (and the metrics at /metrics).
+    pub api_listen: String,
+    /// `iwmo api`: largest request body in bytes.
+    pub api_max_body_bytes: usize,
+    /// `iwmo api`: seconds a request may take before it is answered 503.
+    pub api_timeout_secs: u64,
+    /// OpenID Connect (production): the `iss` every token must carry; unset: OIDC off, only the
+    /// tokens of `iwmo gebruikers toevoegen` are accepted.
+    pub oidc_issuer: Option<String>,
+    /// OpenID Connect: the `aud` every token must carry.
+    pub oidc_audience: Option<String>,
+    /// OpenID Connect: where the issuer publishes its signing keys (JWKS), fetched at start and
+    /// again when a token names a key not yet known.
+    pub oidc_jwks_url: Option<String>,
+    /// OpenID Connect: the signing keys (JWKS) from a file instead of a URL.
+    pub oidc_jwks_file: Option<PathBuf>,
+    /// OpenID Connect: the claim that names the person (shown in the action log).
+    pub oidc_naam_claim: String,
+    /// OpenID Connect: the claim with the iwmo role (a string or a list with one iwmo role).
+    pub oidc_rol_claim: String,
+    /// OpenID Connect: the claim with the gemeentecodes (a list, or "*" for all).
+    pub oidc_gemeenten_claim: String,
 }
 
 impl Default for Config {
@@ -152,6 +174,16 @@ impl Default for Config {
             metrics_addr: "127.0.0.1:9090".into(),
             shutdown_deadline_secs: 30,
             log_format: LogFormat::Auto,
+            api_listen: "127.0.0.1:8080".into(),
+            api_max_body_bytes: 10 * 1024 * 1024,
+            api_timeout_secs: 30,
+            oidc_issuer: None,
+            oidc_audience: None,
+            oidc_jwks_url: None,
+            oidc_jwks_file: None,
+            oidc_naam_claim: "preferred_username".into(),
+            oidc_rol_claim: "iwmo_rol".into(),
+            oidc_gemeenten_claim: "iwmo_gemeenten".into(),
         }
     }
 }
@@ -240,7 +272,7 @@ mod tests {
         let keys = Config::keys();
         assert_eq!(keys.first(), Some(&"database_url"));
         assert!(keys.contains(&"worker_threads") && keys.contains(&"today"));
-        assert_eq!(keys.len(), 27);
+        assert_eq!(keys.len(), 37);
         let c = Config {
             database_url: SecretUrl::new("postgres://iwmo:geheim@db/iwmo"),
             ..Config::default()

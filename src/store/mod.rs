@@ -2,6 +2,7 @@
 //! the database URL. Portable SQL through sqlx's `Any` driver (integers and text only: dates as
 //! ISO text, money as integer cents), one migration set per backend in `schemas/`.
 
+pub mod actions;
 pub mod apply;
 mod chain;
 mod effects;
@@ -18,6 +19,8 @@ mod sql;
 pub(crate) use sql::{insert_select, padded, shape, values_clause, Ph, CHUNK};
 
 pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
+pub use actions::{ActionRow, NewAction};
+pub use chain::{ChainCheck, Item as ChainItem};
 pub use fault::Fault;
 pub use outbox::Pending;
 pub use parties::{PartyRow, PartyTable};
