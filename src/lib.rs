@@ -9,12 +9,15 @@
 //! [`intake`] is the message layer's first step (`message::intake`), re-exported here.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod domain;
+pub mod finance;
 pub mod fsread;
 pub mod imports;
 pub mod message;

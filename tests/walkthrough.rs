@@ -133,3 +133,69 @@ fn exit_comments_are_read() {
     assert_eq!(expected_exit("iwmo check x   # all broken here: exit 1"), 1);
     assert_eq!(expected_exit("iwmo holds list   # held lines"), 0);
 }
+
+/// The lines of the ```sh block of "Paying: payment runs through the API".
+fn payment_block() -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("## Paying: payment runs through the API")
+        .nth(1)
+        .expect("the payment section");
+    section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("its sh block")
+        .to_string()
+}
+
+#[test]
+fn the_readme_payment_walk_through_runs_in_bash() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        dir.path().join("fixtures"),
+    )
+    .unwrap();
+    // The declarations of the first walk-through.
+    for line in walkthrough().iter().filter(|l| l.starts_with("iwmo process")) {
+        let (code, out, err) = run(dir.path(), line);
+        assert_eq!(code, 0, "{line}\n{out}\n{err}");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let script = format!(
+        "set -euo pipefail\n{}",
+        payment_block().replace("8080", &port.to_string())
+    );
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let mut cmd = Command::new("bash");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IWMO_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = cmd
+        .arg("-c")
+        .arg(&script)
+        .env("PATH", path)
+        .current_dir(dir.path())
+        .output()
+        .expect("bash");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("\"status\":\"concept\""), "{stdout}");
+    assert!(stdout.contains("vier-ogen"), "the maker is refused: {stdout}");
+    assert!(stdout.contains("\"status\":\"gefiatteerd\""), "{stdout}");
+    assert!(stdout.contains("\"status\":\"betaald\""), "{stdout}");
+    assert!(stdout.contains("betaalronde,gemeente,tot_en_met"), "journal: {stdout}");
+    assert!(stdout.contains("hashketen intact"), "{stdout}");
+    let sepa = std::fs::read_to_string(dir.path().join("betaalronde-1.xml")).expect("SEPA file");
+    assert!(sepa.contains("urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"), "{sepa}");
+    assert!(!stdout.contains("999990019") && !stderr.contains("999990019"), "no BSN");
+}

@@ -49,6 +49,9 @@ CREATE TABLE betaalrondes (
     aantal_regels BIGINT NOT NULL,
     totaal_cents BIGINT NOT NULL,
     samenvatting TEXT NOT NULL,
+    debiteur_naam TEXT NOT NULL,
+    debiteur_iban TEXT NOT NULL,
+    debiteur_bic TEXT,
     aangemaakt_door TEXT NOT NULL,
     aangemaakt_op TEXT NOT NULL,
     gefiatteerd_door TEXT,
@@ -63,6 +66,19 @@ CREATE TABLE betaalrondes (
     reden TEXT
 );
 CREATE INDEX betaalrondes_gemeente ON betaalrondes (gemeente, status, id);
+
+-- Who a run pays, frozen when the run is made: what the second person approves (names, IBANs,
+-- amounts) is what the payment file pays, whatever later imports change.
+CREATE TABLE betaalronde_aanbieders (
+    betaalronde_id BIGINT NOT NULL,
+    agb_code TEXT NOT NULL,
+    naam TEXT NOT NULL,
+    iban TEXT NOT NULL,
+    bic TEXT,
+    aantal_regels BIGINT NOT NULL,
+    bedrag_cents BIGINT NOT NULL,
+    PRIMARY KEY (betaalronde_id, agb_code)
+);
 
 -- The lines of a run, amounts signed (credits negative). `actief` is 1 while the run is live
 -- (not withdrawn): the partial unique index lets a line be in at most one live run.

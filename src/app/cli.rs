@@ -189,6 +189,19 @@ pub enum Command {
     },
     /// Start de verwerker: berichten uit een inbox-map of RabbitMQ, antwoorden terug.
     Serve(ServeArgs),
+    /// Start de HTTP-API (/api/v1: betaalrondes, aanbieders, gemeenten, afstemming; OpenAPI op
+    /// /api/v1/openapi.json; /healthz, /readyz, /metrics).
+    Api(ApiArgs),
+    /// Betaalrondes: aanmaken, fiatteren (door een tweede medewerker), SEPA, journaal, betaald,
+    /// intrekken — als een gebruiker met een token (`IWMO_TOKEN` of --token).
+    Betaalrondes {
+        #[command(subcommand)]
+        action: RondeAction,
+        /// Bearer-token van de gebruiker (`iwmo gebruikers toevoegen`); liever via IWMO_TOKEN, dan
+        /// staat het niet in de proceslijst.
+        #[arg(long, env = "IWMO_TOKEN", hide_env_values = true, global = true, value_name = "TOKEN")]
+        token: Option<String>,
+    },
     /// Bekijk en herhaal de dead-letter-wachtrij van RabbitMQ.
     DeadLetters {
         #[command(subcommand)]
@@ -242,6 +255,76 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
+}
+
+/// Flags of `iwmo api`, each setting the key it is named after.
+#[derive(clap::Args, Debug, Clone, Default, Serialize)]
+pub struct ApiArgs {
+    /// Adres van de API. [sleutel api_listen; standaard 127.0.0.1:8080]
+    #[arg(long = "listen", value_name = "ADRES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_listen: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RondeAction {
+    /// Maak een betaalronde (status concept) voor één gemeente tot en met een datum.
+    Maak {
+        /// Gemeentecode (4 cijfers).
+        #[arg(long, value_name = "CODE")]
+        gemeente: String,
+        /// Laatste dag van de ProductPeriode die meegaat (JJJJ-MM-DD).
+        #[arg(long, value_name = "DATUM")]
+        tot_en_met: chrono::NaiveDate,
+        /// Alleen deze aanbieder (AGB-code).
+        #[arg(long, value_name = "AGB")]
+        aanbieder: Option<String>,
+    },
+    /// Toon de betaalrondes binnen uw gemeenten (nieuwste eerst).
+    List {
+        #[arg(long, value_name = "CODE")]
+        gemeente: Option<String>,
+        /// concept, gefiatteerd, geexporteerd, betaald of ingetrokken.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+    },
+    /// Toon één betaalronde (JSON).
+    Toon {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// Fiatteer een betaalronde (niet door wie haar aanmaakte).
+    Fiatteer {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// Schrijf het SEPA-bestand (pain.001.001.09); de eerste keer wordt de ronde geëxporteerd.
+    Sepa {
+        #[arg(value_name = "ID")]
+        id: i64,
+        /// Bestand om naar te schrijven.
+        #[arg(long, value_name = "BESTAND")]
+        uit: PathBuf,
+    },
+    /// Schrijf het journaal (CSV, aanbieder × productcategorie).
+    Journaal {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(long, value_name = "BESTAND")]
+        uit: PathBuf,
+    },
+    /// Markeer een geëxporteerde betaalronde als betaald.
+    Betaald {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
+    /// Trek een betaalronde in (concept of gefiatteerd); haar regels komen weer vrij.
+    Intrekken {
+        #[arg(value_name = "ID")]
+        id: i64,
+        #[arg(long, value_name = "TEKST")]
+        reden: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -388,6 +471,7 @@ impl Cli {
             | Command::Config {
                 action: ConfigAction::Show { serve: s },
             } => flags.with(s),
+            Command::Api(a) => flags.with(a),
             _ => flags,
         }
     }

@@ -1,6 +1,7 @@
 //! Domain values of iWmo 3.2: newtypes that can only hold what the standard allows.
 //! Pure values, no I/O.
 
+pub mod betaalronde;
 pub mod calendar;
 pub mod codes;
 pub mod ids;

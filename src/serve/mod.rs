@@ -210,61 +210,47 @@ async fn open_store(config: &Config) -> Option<Store> {
     }
 }
 
-type Route =
-    Arc<dyn Fn(&str) -> futures_lite::future::Boxed<(u16, &'static str, String)> + Send + Sync>;
-
 /// `/healthz` and `/readyz` (database, broker, consumer).
-fn health_route(w: Arc<Worker>) -> Route {
-    Arc::new(
-        move |path: &str| -> futures_lite::future::Boxed<(u16, &'static str, String)> {
-            let w = w.clone();
-            let path = path.to_string();
-            Box::pin(async move {
-                match path.as_str() {
-                    "/healthz" => (200, "text/plain", "ok\n".to_string()),
-                    "/readyz" => {
-                        let db = w.store.ping().await.is_ok();
-                        w.db_ok.store(db, Ordering::Relaxed);
-                        let body = format!(
-                            "{{\"database\":{},\"broker\":{},\"consuming\":{}}}\n",
-                            db,
-                            w.config.transport == TransportKind::File
-                                || w.broker_ok.load(Ordering::Relaxed),
-                            w.consuming.load(Ordering::Relaxed)
-                        );
-                        (if w.ready() { 200 } else { 503 }, "application/json", body)
-                    }
-                    _ => (404, "text/plain", "not found\n".to_string()),
-                }
-            })
-        },
-    )
+fn health_routes(w: Arc<Worker>) -> axum::Router {
+    use axum::http::{header, StatusCode};
+    use axum::routing::get;
+    let ready = move || {
+        let w = w.clone();
+        async move {
+            let db = w.store.ping().await.is_ok();
+            w.db_ok.store(db, Ordering::Relaxed);
+            let body = format!(
+                "{{\"database\":{},\"broker\":{},\"consuming\":{}}}\n",
+                db,
+                w.config.transport == TransportKind::File || w.broker_ok.load(Ordering::Relaxed),
+                w.consuming.load(Ordering::Relaxed)
+            );
+            let status = if w.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+            (status, [(header::CONTENT_TYPE, "application/json")], body)
+        }
+    };
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
 }
 
 /// Prometheus `/metrics`.
-fn metrics_route(w: Arc<Worker>) -> Route {
-    Arc::new(
-        move |path: &str| -> futures_lite::future::Boxed<(u16, &'static str, String)> {
-            let w = w.clone();
-            let path = path.to_string();
-            Box::pin(async move {
-                if path == "/metrics" {
-                    if let Ok(n) = w.store.outbox_pending().await {
-                        w.metrics
-                            .outbox_pending
-                            .store(n.max(0) as u64, Ordering::Relaxed);
-                    }
-                    (200, "text/plain; version=0.0.4", w.metrics.render())
-                } else {
-                    (404, "text/plain", "not found\n".to_string())
-                }
-            })
-        },
-    )
+fn metrics_routes(w: Arc<Worker>) -> axum::Router {
+    use axum::http::header;
+    let render = move || {
+        let w = w.clone();
+        async move {
+            if let Ok(n) = w.store.outbox_pending().await {
+                w.metrics.outbox_pending.store(n.max(0) as u64, Ordering::Relaxed);
+            }
+            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], w.metrics.render())
+        }
+    };
+    axum::Router::new().route("/metrics", axum::routing::get(render))
 }
 
 /// SIGTERM/SIGINT: stop consuming, finish the work in flight.
-fn on_signal(stop: tokio::sync::watch::Sender<bool>) {
+pub fn on_signal(stop: tokio::sync::watch::Sender<bool>) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {
@@ -309,12 +295,12 @@ pub async fn run(config: Config, today: Option<NaiveDate>) -> i32 {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let h1 = tokio::spawn(http::serve(
         config.http_addr.clone(),
-        health_route(worker.clone()),
+        health_routes(worker.clone()),
         stop_rx.clone(),
     ));
     let h2 = tokio::spawn(http::serve(
         config.metrics_addr.clone(),
-        metrics_route(worker.clone()),
+        metrics_routes(worker.clone()),
         stop_rx.clone(),
     ));
     on_signal(stop_tx.clone());

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod apply;
+pub mod betaalrondes;
 mod chain;
 mod effects;
 mod fault;

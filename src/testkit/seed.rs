@@ -175,3 +175,51 @@ impl Store {
         Ok(n)
     }
 }
+
+impl Store {
+    /// Payment-run data for benchmarks: gemeente `gemeente` with an account, `aanbieders`
+    /// aanbieders (AGB 20000000 + k) with accounts, and `lines` approved January 2025 debits
+    /// spread over them round-robin (€274.00 each), written in one statement.
+    pub async fn seed_payable(&self, gemeente: &str, aanbieders: u32, lines: u32) -> Result<()> {
+        let gemeente: String = gemeente.chars().filter(char::is_ascii_digit).take(4).collect();
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO gemeenten (gemeente_code, naam, iban, bic, updated_at) \
+             VALUES ($1, 'Gemeente Bench', 'NL69INGB0123456789', 'INGBNL2A', 'seed') ON CONFLICT DO NOTHING",
+        )
+        .bind(gemeente.clone())
+        .execute(&mut *tx)
+        .await?;
+        let aanbieders = aanbieders.max(1);
+        let seq = |n: u32| format!("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})", n - 1);
+        sqlx::query(AssertSqlSafe(format!(
+            "{} INSERT INTO aanbieders (agb_code, naam, iban, bic, updated_at) \
+             SELECT CAST(20000000 + i AS TEXT), 'Aanbieder ' || CAST(i AS TEXT), 'NL91ABNA0417164300', NULL, 'seed' \
+             FROM n ON CONFLICT DO NOTHING",
+            seq(aanbieders)
+        )))
+        .execute(&mut *tx)
+        .await?;
+        let (decl,): (i64,) = sqlx::query_as(
+            "INSERT INTO declaraties (message_id, gemeente, aanbieder, declaratie_nummer, periode_begin, \
+             periode_eind, totaal_ingediend, totaal_toegekend) \
+             VALUES (0, $1, '20000000', 'BENCH-BR', '2025-01-01', '2025-01-31', 0, 0) RETURNING id",
+        )
+        .bind(gemeente.clone())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "{} INSERT INTO prestaties (declaratie_id, message_id, regel, gemeente, aanbieder, referentie_nummer, \
+             vorig_referentie_nummer, bsn, toewijzing_nummer, product_categorie, product_code, periode_begin, \
+             periode_eind, geleverd_volume, eenheid, product_tarief, bedrag, debet_credit, approved, codes) \
+             SELECT {decl}, 0, i, '{gemeente}', CAST(20000000 + (i % {aanbieders}) AS TEXT), 'BR' || CAST(i AS TEXT), \
+             NULL, '999999990', 100000 + i, '02', '02A01', '2025-01-01', '2025-01-31', 4, '04', 6850, 27400, 'D', 1, '' \
+             FROM n",
+            seq(lines.max(1))
+        )))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -3,7 +3,9 @@
 //! A new listing is one module implementing [`lists::Listing`] plus its line in [`run`].
 
 pub mod answers;
+pub mod api;
 pub mod audit;
+pub mod betaalrondes;
 pub mod check;
 pub mod config;
 pub mod deadletters;
@@ -49,7 +51,9 @@ pub fn access(command: &Command) -> Option<Access> {
         | Command::Verzoeken { .. }
         | Command::Weigeringen { .. }
         | Command::Replay { .. }
-        | Command::Audit { .. } => Some(Access::Existing),
+        | Command::Audit { .. }
+        | Command::Betaalrondes { .. } => Some(Access::Existing),
+        Command::Api(_) => Some(Access::OrCreate),
         // serve opens (and creates) its database itself, retrying while it is unreachable.
         Command::Serve(_)
         | Command::DeadLetters { .. }
@@ -135,6 +139,10 @@ pub async fn run(command: Command, config: Config) -> i32 {
         Command::Audit {
             action: AuditAction::Verify,
         } => audit::verify(&store).await,
+        Command::Api(_) => api::run(store, &config).await,
+        Command::Betaalrondes { action, token } => {
+            betaalrondes::run(&store, &config, action, token).await
+        }
         Command::Serve(_)
         | Command::DeadLetters { .. }
         | Command::Check { .. }
