@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod domain;
+pub mod finance;
 pub mod fsread;
 pub mod imports;
 pub mod message;
