@@ -41,7 +41,7 @@ fn overboeking(i: u64) -> Overboeking {
             naam: format!("Zorgaanbieder {i} B.V."),
             iban: nl_iban("RABO", 300_000_000 + i),
             // Every third aanbieder has a known BIC.
-            bic: (i % 3 == 0).then(|| "RABONL2U".to_string()),
+            bic: i.is_multiple_of(3).then(|| "RABONL2U".to_string()),
         },
         bedrag_cents: 1 + (i as i64 * 7_919) % 250_000,
         aantal_regels: 1 + i % 40,
@@ -287,7 +287,7 @@ fn a_name_without_any_sepa_character_is_refused() {
 
 #[test]
 fn an_amount_of_zero_or_less_is_refused() {
-    for bedrag in [0, -1, -250_00] {
+    for bedrag in [0, -1, -25_000] {
         let mut o = overboekingen(3);
         let op = opdracht(&o, None);
         o[1].bedrag_cents = bedrag;
