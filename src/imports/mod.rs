@@ -30,7 +30,7 @@ use crate::rules::state::{Contract, Toewijzing};
 use table::{Row, Spec};
 
 pub use parties::{
-    parse_aanbieders, parse_gemeenten, Aanbieder, Gemeente, Party, AANBIEDER_COLUMNS,
+    bic, iban, parse_aanbieders, parse_gemeenten, Aanbieder, Gemeente, Party, AANBIEDER_COLUMNS,
     GEMEENTE_COLUMNS,
 };
 pub use table::MAX_ERRORS;
