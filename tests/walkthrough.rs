@@ -159,7 +159,10 @@ fn the_readme_payment_walk_through_runs_in_bash() {
     )
     .unwrap();
     // The declarations of the first walk-through.
-    for line in walkthrough().iter().filter(|l| l.starts_with("iwmo process")) {
+    for line in walkthrough()
+        .iter()
+        .filter(|l| l.starts_with("iwmo process"))
+    {
         let (code, out, err) = run(dir.path(), line);
         assert_eq!(code, 0, "{line}\n{out}\n{err}");
     }
@@ -178,7 +181,11 @@ fn the_readme_payment_walk_through_runs_in_bash() {
             cmd.env_remove(k);
         }
     }
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = cmd
         .arg("-c")
         .arg(&script)
@@ -188,14 +195,29 @@ fn the_readme_payment_walk_through_runs_in_bash() {
         .expect("bash");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{script}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "{script}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(stdout.contains("\"status\":\"concept\""), "{stdout}");
-    assert!(stdout.contains("vier-ogen"), "the maker is refused: {stdout}");
+    assert!(
+        stdout.contains("vier-ogen"),
+        "the maker is refused: {stdout}"
+    );
     assert!(stdout.contains("\"status\":\"gefiatteerd\""), "{stdout}");
     assert!(stdout.contains("\"status\":\"betaald\""), "{stdout}");
-    assert!(stdout.contains("betaalronde,gemeente,tot_en_met"), "journal: {stdout}");
+    assert!(
+        stdout.contains("betaalronde,gemeente,tot_en_met"),
+        "journal: {stdout}"
+    );
     assert!(stdout.contains("hashketen intact"), "{stdout}");
     let sepa = std::fs::read_to_string(dir.path().join("betaalronde-1.xml")).expect("SEPA file");
-    assert!(sepa.contains("urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"), "{sepa}");
-    assert!(!stdout.contains("999990019") && !stderr.contains("999990019"), "no BSN");
+    assert!(
+        sepa.contains("urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"),
+        "{sepa}"
+    );
+    assert!(
+        !stdout.contains("999990019") && !stderr.contains("999990019"),
+        "no BSN"
+    );
 }

@@ -39,20 +39,35 @@ pub struct Afstemming {
 
 #[utoipa::path(get, path = "/api/v1/afstemming", tag = "afstemming", params(AfstemmingQuery),
     responses((status = 200, body = Afstemming), (status = 400, body = Problem), (status = 404, body = Problem)))]
-pub async fn reconcile(State(s): State<AppState>, c: Caller, q: Q<AfstemmingQuery>) -> ApiResult<Json<Afstemming>> {
+pub async fn reconcile(
+    State(s): State<AppState>,
+    c: Caller,
+    q: Q<AfstemmingQuery>,
+) -> ApiResult<Json<Afstemming>> {
     let p = c.met_rol(&[Rol::Financien, Rol::Auditor])?;
     let q = q.0;
     if !view::is_code(&q.gemeente, 4) {
-        return Err(Problem::bad_request("`gemeente` moet een gemeentecode van 4 cijfers zijn."));
+        return Err(Problem::bad_request(
+            "`gemeente` moet een gemeentecode van 4 cijfers zijn.",
+        ));
     }
     if q.aanbieder.as_deref().is_some_and(|a| !view::is_code(a, 8)) {
-        return Err(Problem::bad_request("`aanbieder` moet een AGB-code van 8 cijfers zijn."));
+        return Err(Problem::bad_request(
+            "`aanbieder` moet een AGB-code van 8 cijfers zijn.",
+        ));
     }
     let jaar = q.jaar.unwrap_or_else(|| chrono::Local::now().year());
     if !(2015..=2100).contains(&jaar) {
         return Err(Problem::bad_request("`jaar` ligt tussen 2015 en 2100."));
     }
     in_scope(&p, &q.gemeente)?;
-    let regels = s.store.reconciliation(&q.gemeente, q.aanbieder.as_deref(), jaar).await?;
-    Ok(Json(Afstemming { gemeente: q.gemeente, jaar, regels }))
+    let regels = s
+        .store
+        .reconciliation(&q.gemeente, q.aanbieder.as_deref(), jaar)
+        .await?;
+    Ok(Json(Afstemming {
+        gemeente: q.gemeente,
+        jaar,
+        regels,
+    }))
 }

@@ -50,7 +50,11 @@ pub struct IntrekkingBody {
 #[utoipa::path(post, path = "/api/v1/betaalrondes", tag = "betaalrondes",
     request_body = NieuweRondeBody,
     responses((status = 201, body = RondeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(State(s): State<AppState>, c: Caller, body: axum::body::Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(s): State<AppState>,
+    c: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let b: NieuweRondeBody = view::json(&body)?;
     let n = nieuwe_ronde(b)?;
     let run = rondes::maak(&s.store, &c.0, &n).await?;
@@ -63,17 +67,31 @@ pub async fn create(State(s): State<AppState>, c: Caller, body: axum::body::Byte
 
 fn nieuwe_ronde(b: NieuweRondeBody) -> ApiResult<NieuweRonde> {
     if !view::is_code(&b.gemeente, 4) {
-        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "`gemeente` moet een gemeentecode van 4 cijfers zijn."));
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "`gemeente` moet een gemeentecode van 4 cijfers zijn.",
+        ));
     }
-    let tot_en_met = chrono::NaiveDate::parse_from_str(&b.tot_en_met, "%Y-%m-%d").map_err(|_| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "`tot_en_met` moet een datum JJJJ-MM-DD zijn.")
-    })?;
+    let tot_en_met =
+        chrono::NaiveDate::parse_from_str(&b.tot_en_met, "%Y-%m-%d").map_err(|_| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`tot_en_met` moet een datum JJJJ-MM-DD zijn.",
+            )
+        })?;
     if let Some(a) = &b.aanbieder {
         if !view::is_code(a, 8) {
-            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "`aanbieder` moet een AGB-code van 8 cijfers zijn."));
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`aanbieder` moet een AGB-code van 8 cijfers zijn.",
+            ));
         }
     }
-    Ok(NieuweRonde { gemeente: b.gemeente, tot_en_met, aanbieder: b.aanbieder })
+    Ok(NieuweRonde {
+        gemeente: b.gemeente,
+        tot_en_met,
+        aanbieder: b.aanbieder,
+    })
 }
 
 /// Filters of `GET /betaalrondes`.
@@ -89,22 +107,48 @@ pub struct LijstQuery {
 
 #[utoipa::path(get, path = "/api/v1/betaalrondes", tag = "betaalrondes", params(LijstQuery),
     responses((status = 200, body = RondePagina), (status = 400, body = Problem)))]
-pub async fn list(State(s): State<AppState>, c: Caller, q: view::Q<LijstQuery>) -> ApiResult<Json<RondePagina>> {
+pub async fn list(
+    State(s): State<AppState>,
+    c: Caller,
+    q: view::Q<LijstQuery>,
+) -> ApiResult<Json<RondePagina>> {
     let p = c.met_rol(LEZERS)?;
     let q = q.0;
     let status = match q.status.as_deref() {
         None => None,
-        Some(t) => Some(Status::parse(t).ok_or_else(|| Problem::bad_request(
-            "`status` is een van: concept, gefiatteerd, geexporteerd, betaald, ingetrokken.",
-        ))?),
+        Some(t) => Some(Status::parse(t).ok_or_else(|| {
+            Problem::bad_request(
+                "`status` is een van: concept, gefiatteerd, geexporteerd, betaald, ingetrokken.",
+            )
+        })?),
     };
     let limiet = q.limiet.unwrap_or(100).clamp(1, 1000);
-    let f = RondeFilter { binnen: p.gemeenten.codes(), gemeente: q.gemeente.clone(), status, na_id: q.na, limiet };
+    let f = RondeFilter {
+        binnen: p.gemeenten.codes(),
+        gemeente: q.gemeente.clone(),
+        status,
+        na_id: q.na,
+        limiet,
+    };
     let runs = s.store.runs(&f).await?;
-    let volgende = (runs.len() as i64 == limiet).then(|| runs.last().map(|r| r.id)).flatten().map(|na| {
-        view::next_link("/api/v1/betaalrondes", &[("gemeente", q.gemeente.clone()), ("status", q.status.clone())], na, limiet)
-    });
-    Ok(Json(RondePagina { items: runs.into_iter().map(RondeView::from).collect(), volgende }))
+    let volgende = (runs.len() as i64 == limiet)
+        .then(|| runs.last().map(|r| r.id))
+        .flatten()
+        .map(|na| {
+            view::next_link(
+                "/api/v1/betaalrondes",
+                &[
+                    ("gemeente", q.gemeente.clone()),
+                    ("status", q.status.clone()),
+                ],
+                na,
+                limiet,
+            )
+        });
+    Ok(Json(RondePagina {
+        items: runs.into_iter().map(RondeView::from).collect(),
+        volgende,
+    }))
 }
 
 /// A run id from the path; anything else is a run that does not exist.
@@ -114,8 +158,14 @@ fn run_id(id: &str) -> ApiResult<i64> {
 
 #[utoipa::path(get, path = "/api/v1/betaalrondes/{id}", tag = "betaalrondes",
     responses((status = 200, body = RondeView), (status = 404, body = Problem)))]
-pub async fn one(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<RondeView>> {
-    Ok(Json(RondeView::from(rondes::toon(&s.store, &c.0, run_id(&id)?).await?)))
+pub async fn one(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RondeView>> {
+    Ok(Json(RondeView::from(
+        rondes::toon(&s.store, &c.0, run_id(&id)?).await?,
+    )))
 }
 
 /// Keyset pagination of lines.
@@ -138,26 +188,48 @@ pub async fn lines(
     let run = rondes::toon(&s.store, &c.0, run_id(&id)?).await?;
     let limiet = q.0.limiet.unwrap_or(500).clamp(1, 1000);
     let items = s.store.run_lines(run.id, q.0.na, limiet).await?;
-    let volgende = (items.len() as i64 == limiet).then(|| items.last().map(|r| r.prestatie_id)).flatten().map(|na| {
-        view::next_link(&format!("/api/v1/betaalrondes/{}/regels", run.id), &[], na, limiet)
-    });
+    let volgende = (items.len() as i64 == limiet)
+        .then(|| items.last().map(|r| r.prestatie_id))
+        .flatten()
+        .map(|na| {
+            view::next_link(
+                &format!("/api/v1/betaalrondes/{}/regels", run.id),
+                &[],
+                na,
+                limiet,
+            )
+        });
     Ok(Json(RegelPagina { items, volgende }))
 }
 
-async fn take_step(s: &AppState, c: Caller, id: &str, stap: Stap, reden: Option<String>) -> ApiResult<Json<RondeView>> {
+async fn take_step(
+    s: &AppState,
+    c: Caller,
+    id: &str,
+    stap: Stap,
+    reden: Option<String>,
+) -> ApiResult<Json<RondeView>> {
     let run = rondes::stap(&s.store, &c.0, run_id(id)?, stap, reden.as_deref()).await?;
     Ok(Json(RondeView::from(run)))
 }
 
 #[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/fiattering", tag = "betaalrondes",
     responses((status = 200, body = RondeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn approve(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<RondeView>> {
+pub async fn approve(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RondeView>> {
     take_step(&s, c, &id, Stap::Fiatteren, None).await
 }
 
 #[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/betaald", tag = "betaalrondes",
     responses((status = 200, body = RondeView), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn paid(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Json<RondeView>> {
+pub async fn paid(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RondeView>> {
     take_step(&s, c, &id, Stap::Betaald, None).await
 }
 
@@ -170,13 +242,21 @@ pub async fn withdraw(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<RondeView>> {
-    let b: IntrekkingBody = if body.is_empty() { IntrekkingBody::default() } else { view::json(&body)? };
+    let b: IntrekkingBody = if body.is_empty() {
+        IntrekkingBody::default()
+    } else {
+        view::json(&body)?
+    };
     take_step(&s, c, &id, Stap::Intrekken, b.reden).await
 }
 
 #[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/sepa", tag = "betaalrondes",
     responses((status = 200, content_type = "application/xml", description = "pain.001.001.09"), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn sepa(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn sepa(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let (run, bytes) = rondes::sepa(&s.store, &c.0, run_id(&id)?).await?;
     let name = format!("betaalronde-{}-{}.xml", run.gemeente, run.id);
     Ok(attachment(bytes, "application/xml", &name))
@@ -184,7 +264,11 @@ pub async fn sepa(State(s): State<AppState>, c: Caller, Path(id): Path<String>) 
 
 #[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/journaal.csv", tag = "betaalrondes",
     responses((status = 200, content_type = "text/csv"), (status = 404, body = Problem)))]
-pub async fn journal(State(s): State<AppState>, c: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn journal(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let (run, bytes) = rondes::journaal(&s.store, &c.0, run_id(&id)?).await?;
     let name = format!("journaal-{}-{}.csv", run.gemeente, run.id);
     Ok(attachment(bytes, "text/csv; charset=utf-8", &name))
@@ -192,7 +276,10 @@ pub async fn journal(State(s): State<AppState>, c: Caller, Path(id): Path<String
 
 fn attachment(bytes: Vec<u8>, ctype: &'static str, name: &str) -> Response {
     let mut h = HeaderMap::new();
-    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(ctype));
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(ctype),
+    );
     if let Ok(v) = format!("attachment; filename=\"{name}\"").parse() {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

@@ -40,7 +40,10 @@ pub fn apply(router: Router, state: AppState, limits: Limits) -> Router {
 struct RouteName(String);
 
 async fn mark_route(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| RouteName(m.as_str().to_string()));
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| RouteName(m.as_str().to_string()));
     let mut resp = next.run(req).await;
     if let Some(r) = route {
         resp.extensions_mut().insert(r);
@@ -69,7 +72,10 @@ async fn around(State(state): State<AppState>, mut req: Request, next: Next) -> 
         resp = Problem::new(resp.status(), standaard_tekst(resp.status())).into_response();
     }
     let h = resp.headers_mut();
-    h.insert(API_VERSION_HEADER.clone(), HeaderValue::from_static(API_VERSION));
+    h.insert(
+        API_VERSION_HEADER.clone(),
+        HeaderValue::from_static(API_VERSION),
+    );
     h.insert(REQUEST_ID.clone(), id.clone());
     let secs = started.elapsed().as_secs_f64();
     let gebruiker = slot.0.lock().ok().and_then(|g| g.clone());
@@ -92,7 +98,8 @@ fn request_id(req: &Request) -> HeaderValue {
     if let Some(v) = given.filter(|v| {
         !v.is_empty()
             && v.len() <= 64
-            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
     }) {
         if let Ok(h) = HeaderValue::from_str(v) {
             return h;
@@ -170,20 +177,29 @@ impl ApiMetrics {
     /// Prometheus text format.
     pub fn render(&self) -> String {
         use std::fmt::Write;
-        let Ok(c) = self.inner.lock() else { return String::new() };
+        let Ok(c) = self.inner.lock() else {
+            return String::new();
+        };
         let mut out = String::from(
             "# HELP iwmo_api_requests_total HTTP requests by route and status.\n\
              # TYPE iwmo_api_requests_total counter\n",
         );
         for ((route, status), n) in &c.requests {
-            let _ = writeln!(out, "iwmo_api_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "iwmo_api_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
         out += "# HELP iwmo_api_request_seconds Time to answer an HTTP request.\n\
                 # TYPE iwmo_api_request_seconds histogram\n";
         for (b, n) in BUCKETS.iter().zip(c.buckets) {
             let _ = writeln!(out, "iwmo_api_request_seconds_bucket{{le=\"{b}\"}} {n}");
         }
-        let _ = writeln!(out, "iwmo_api_request_seconds_bucket{{le=\"+Inf\"}} {}", c.count);
+        let _ = writeln!(
+            out,
+            "iwmo_api_request_seconds_bucket{{le=\"+Inf\"}} {}",
+            c.count
+        );
         let _ = writeln!(out, "iwmo_api_request_seconds_sum {}", c.sum);
         let _ = writeln!(out, "iwmo_api_request_seconds_count {}", c.count);
         out

@@ -18,7 +18,11 @@ pub fn routes() -> Router<AppState> {
 
 async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     let db = s.store.ping().await.is_ok();
-    let status = if db { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if db {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],

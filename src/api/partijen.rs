@@ -33,7 +33,13 @@ pub struct Partij {
 
 impl From<PartyRow> for Partij {
     fn from(r: PartyRow) -> Self {
-        Partij { code: r.code, naam: r.naam, iban: r.iban, bic: r.bic, bijgewerkt_op: r.updated_at }
+        Partij {
+            code: r.code,
+            naam: r.naam,
+            iban: r.iban,
+            bic: r.bic,
+            bijgewerkt_op: r.updated_at,
+        }
     }
 }
 
@@ -56,17 +62,30 @@ pub async fn list_aanbieders(State(s): State<AppState>, c: Caller) -> ApiResult<
 pub async fn list_gemeenten(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Partij>>> {
     let p = c.met_rol(&Rol::ALLE)?;
     let rows = s.store.list_parties(PartyTable::Gemeenten).await?;
-    Ok(Json(rows.into_iter().filter(|r| p.mag(&r.code)).map(Partij::from).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .filter(|r| p.mag(&r.code))
+            .map(Partij::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/aanbieders", tag = "partijen",
     request_body(content = String, content_type = "text/csv", description = "agb_code,naam,iban,bic"),
     responses((status = 200, body = Import), (status = 415, body = Problem), (status = 422, body = Problem)))]
-pub async fn import_aanbieders(State(s): State<AppState>, c: Caller, h: HeaderMap, body: axum::body::Bytes) -> ApiResult<Json<Import>> {
+pub async fn import_aanbieders(
+    State(s): State<AppState>,
+    c: Caller,
+    h: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Import>> {
     let p = c.met_rol(&[Rol::Contractbeheer, Rol::Beheerder])?;
     let text = csv_text(&h, &body)?;
     let rows = imports::parse_aanbieders(text).map_err(fouten)?;
-    let n = s.store.import_parties(PartyTable::Aanbieders, &rows).await?;
+    let n = s
+        .store
+        .import_parties(PartyTable::Aanbieders, &rows)
+        .await?;
     log_import(&s, &p, "aanbieders.importeren", n, &body).await?;
     Ok(Json(Import { geimporteerd: n }))
 }
@@ -74,7 +93,12 @@ pub async fn import_aanbieders(State(s): State<AppState>, c: Caller, h: HeaderMa
 #[utoipa::path(post, path = "/api/v1/gemeenten", tag = "partijen",
     request_body(content = String, content_type = "text/csv", description = "gemeente_code,naam,iban,bic"),
     responses((status = 200, body = Import), (status = 415, body = Problem), (status = 422, body = Problem)))]
-pub async fn import_gemeenten(State(s): State<AppState>, c: Caller, h: HeaderMap, body: axum::body::Bytes) -> ApiResult<Json<Import>> {
+pub async fn import_gemeenten(
+    State(s): State<AppState>,
+    c: Caller,
+    h: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Import>> {
     let p = c.met_rol(&[Rol::Beheerder])?;
     let text = csv_text(&h, &body)?;
     let rows = imports::parse_gemeenten(text).map_err(fouten)?;
@@ -82,10 +106,17 @@ pub async fn import_gemeenten(State(s): State<AppState>, c: Caller, h: HeaderMap
         .iter()
         .enumerate()
         .filter(|(_, g)| !p.mag(&g.code.to_string()))
-        .map(|(i, _)| FoutRegel { regel: i + 2, kolom: "gemeente_code".into(), melding: "gemeente buiten uw gemeenten".into() })
+        .map(|(i, _)| FoutRegel {
+            regel: i + 2,
+            kolom: "gemeente_code".into(),
+            melding: "gemeente buiten uw gemeenten".into(),
+        })
         .collect();
     if !buiten.is_empty() {
-        let mut pr = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Niets geïmporteerd: regels buiten uw gemeenten.");
+        let mut pr = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Niets geïmporteerd: regels buiten uw gemeenten.",
+        );
         pr.fouten = Some(buiten);
         return Err(pr);
     }
@@ -96,9 +127,15 @@ pub async fn import_gemeenten(State(s): State<AppState>, c: Caller, h: HeaderMap
 
 /// The body as UTF-8 CSV, or 415/400.
 fn csv_text<'a>(h: &HeaderMap, body: &'a [u8]) -> ApiResult<&'a str> {
-    let ctype = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ctype = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ctype.starts_with("text/csv") {
-        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Stuur het bestand als `Content-Type: text/csv`."));
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Stuur het bestand als `Content-Type: text/csv`.",
+        ));
     }
     std::str::from_utf8(body).map_err(|_| Problem::bad_request("Het CSV-bestand is geen UTF-8."))
 }
@@ -109,13 +146,23 @@ fn fouten(e: CsvErrors) -> Problem {
     p.fouten = Some(
         e.errors
             .into_iter()
-            .map(|f| FoutRegel { regel: f.line, kolom: f.column, melding: f.message })
+            .map(|f| FoutRegel {
+                regel: f.line,
+                kolom: f.column,
+                melding: f.message,
+            })
             .collect(),
     );
     p
 }
 
-async fn log_import(s: &AppState, p: &Principal, actie: &str, n: usize, body: &[u8]) -> ApiResult<()> {
+async fn log_import(
+    s: &AppState,
+    p: &Principal,
+    actie: &str,
+    n: usize,
+    body: &[u8],
+) -> ApiResult<()> {
     let a = NewAction {
         gebruiker: &p.naam,
         rol: p.rol.as_str(),

@@ -91,7 +91,9 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Problem {
         if e.is_outage() {
             tracing::warn!(error = %e, "database niet bereikbaar");
-            return Problem::unavailable("De database is tijdelijk niet bereikbaar; probeer het zo opnieuw.");
+            return Problem::unavailable(
+                "De database is tijdelijk niet bereikbaar; probeer het zo opnieuw.",
+            );
         }
         tracing::error!(error = %e, "databasefout");
         Problem::internal()
@@ -116,7 +118,9 @@ impl From<RondeFout> for Problem {
 impl From<crate::finance::rondes::Fout> for Problem {
     fn from(e: crate::finance::rondes::Fout) -> Problem {
         match e {
-            crate::finance::rondes::Fout::Rol(_) => Problem::new(StatusCode::FORBIDDEN, e.to_string()),
+            crate::finance::rondes::Fout::Rol(_) => {
+                Problem::new(StatusCode::FORBIDDEN, e.to_string())
+            }
             crate::finance::rondes::Fout::Ronde(r) => r.into(),
         }
     }

@@ -13,11 +13,17 @@ use crate::store::betaalrondes::{Aanbieder, RegelRow, RondeRow, Uitgesloten, Vas
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     serde_json::from_slice(body).map_err(|e| {
         let wat = match e.classify() {
-            serde_json::error::Category::Data => "een veld ontbreekt, is onbekend of heeft het verkeerde type",
+            serde_json::error::Category::Data => {
+                "een veld ontbreekt, is onbekend of heeft het verkeerde type"
+            }
             serde_json::error::Category::Eof => "de JSON is onvolledig",
             _ => "dit is geen geldige JSON",
         };
-        Problem::bad_request(format!("Ongeldige inhoud: {wat} (regel {}, kolom {}).", e.line(), e.column()))
+        Problem::bad_request(format!(
+            "Ongeldige inhoud: {wat} (regel {}, kolom {}).",
+            e.line(),
+            e.column()
+        ))
     })
 }
 

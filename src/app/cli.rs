@@ -199,7 +199,13 @@ pub enum Command {
         action: RondeAction,
         /// Bearer-token van de gebruiker (`iwmo gebruikers toevoegen`); liever via IWMO_TOKEN, dan
         /// staat het niet in de proceslijst.
-        #[arg(long, env = "IWMO_TOKEN", hide_env_values = true, global = true, value_name = "TOKEN")]
+        #[arg(
+            long,
+            env = "IWMO_TOKEN",
+            hide_env_values = true,
+            global = true,
+            value_name = "TOKEN"
+        )]
         token: Option<String>,
     },
     /// Bekijk en herhaal de dead-letter-wachtrij van RabbitMQ.

@@ -103,7 +103,9 @@ fn niet_mogelijk(stap: Stap, status: Status) -> String {
             "Het SEPA-bestand is er pas nadat de betaalronde is gefiatteerd (en niet na intrekking)"
         }
         Stap::Betaald => "Als betaald markeren kan alleen na de SEPA-export",
-        Stap::Intrekken => "Intrekken kan alleen bij een betaalronde in status concept of gefiatteerd",
+        Stap::Intrekken => {
+            "Intrekken kan alleen bij een betaalronde in status concept of gefiatteerd"
+        }
     };
     format!("{wat}; deze betaalronde heeft status {}.", status.as_str())
 }
@@ -119,7 +121,10 @@ mod tests {
             volgende(Concept, Stap::Fiatteren, "an", "an"),
             Err(Weigering::Verboden(_))
         ));
-        assert_eq!(volgende(Concept, Stap::Fiatteren, "an", "bo"), Ok(Some(Gefiatteerd)));
+        assert_eq!(
+            volgende(Concept, Stap::Fiatteren, "an", "bo"),
+            Ok(Some(Gefiatteerd))
+        );
         assert!(matches!(
             volgende(Gefiatteerd, Stap::Fiatteren, "an", "bo"),
             Err(Weigering::Conflict(_))
@@ -128,13 +133,19 @@ mod tests {
             volgende(Concept, Stap::Exporteren, "an", "bo"),
             Err(Weigering::Conflict(_))
         ));
-        assert_eq!(volgende(Gefiatteerd, Stap::Exporteren, "an", "an"), Ok(Some(Geexporteerd)));
+        assert_eq!(
+            volgende(Gefiatteerd, Stap::Exporteren, "an", "an"),
+            Ok(Some(Geexporteerd))
+        );
         assert_eq!(volgende(Betaald, Stap::Exporteren, "an", "an"), Ok(None));
         assert!(matches!(
             volgende(Geexporteerd, Stap::Intrekken, "an", "an"),
             Err(Weigering::Conflict(_))
         ));
-        assert_eq!(volgende(Gefiatteerd, Stap::Intrekken, "an", "an"), Ok(Some(Ingetrokken)));
+        assert_eq!(
+            volgende(Gefiatteerd, Stap::Intrekken, "an", "an"),
+            Ok(Some(Ingetrokken))
+        );
         assert!(matches!(
             volgende(Ingetrokken, Stap::Betaald, "an", "bo"),
             Err(Weigering::Conflict(_))

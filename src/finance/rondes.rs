@@ -68,7 +68,10 @@ pub async fn stap(
 ) -> Result<RondeRow, Fout> {
     rol(p, FINANCIEN)?;
     let run = scoped(store, p, id).await?;
-    let door = Door { naam: &p.naam, rol: p.rol.as_str() };
+    let door = Door {
+        naam: &p.naam,
+        rol: p.rol.as_str(),
+    };
     Ok(store.move_run(run.id, stap, door, reden).await?)
 }
 
@@ -76,7 +79,10 @@ pub async fn stap(
 pub async fn sepa(store: &Store, p: &Principal, id: i64) -> Result<(RondeRow, Vec<u8>), Fout> {
     rol(p, FINANCIEN)?;
     let run = scoped(store, p, id).await?;
-    let door = Door { naam: &p.naam, rol: p.rol.as_str() };
+    let door = Door {
+        naam: &p.naam,
+        rol: p.rol.as_str(),
+    };
     let out = store.export_run(run.id, door, super::bestand::sepa).await?;
     Ok((out.ronde, out.bestand.unwrap_or_default()))
 }

@@ -225,7 +225,11 @@ fn health_routes(w: Arc<Worker>) -> axum::Router {
                 w.config.transport == TransportKind::File || w.broker_ok.load(Ordering::Relaxed),
                 w.consuming.load(Ordering::Relaxed)
             );
-            let status = if w.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+            let status = if w.ready() {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
             (status, [(header::CONTENT_TYPE, "application/json")], body)
         }
     };
@@ -241,9 +245,14 @@ fn metrics_routes(w: Arc<Worker>) -> axum::Router {
         let w = w.clone();
         async move {
             if let Ok(n) = w.store.outbox_pending().await {
-                w.metrics.outbox_pending.store(n.max(0) as u64, Ordering::Relaxed);
+                w.metrics
+                    .outbox_pending
+                    .store(n.max(0) as u64, Ordering::Relaxed);
             }
-            ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], w.metrics.render())
+            (
+                [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                w.metrics.render(),
+            )
         }
     };
     axum::Router::new().route("/metrics", axum::routing::get(render))

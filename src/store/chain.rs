@@ -152,7 +152,11 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let acties = self.action_digests().await?;
-        let mut check = ChainCheck { berichten: 0, acties: 0, verbroken: None };
+        let mut check = ChainCheck {
+            berichten: 0,
+            acties: 0,
+            verbroken: None,
+        };
         let (mut last_msg, mut last_actie) = (0, 0);
         let mut prev = GENESIS.to_string();
         for r in &rows {
@@ -171,8 +175,12 @@ impl Store {
                 return Ok(check);
             }
             match item {
-                Item::Bericht(id) => (check.berichten, last_msg) = (check.berichten + 1, id.max(last_msg)),
-                Item::Actie(id) => (check.acties, last_actie) = (check.acties + 1, id.max(last_actie)),
+                Item::Bericht(id) => {
+                    (check.berichten, last_msg) = (check.berichten + 1, id.max(last_msg))
+                }
+                Item::Actie(id) => {
+                    (check.acties, last_actie) = (check.acties + 1, id.max(last_actie))
+                }
             }
             prev = c;
         }

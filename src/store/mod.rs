@@ -19,8 +19,8 @@ mod sql;
 
 pub(crate) use sql::{insert_select, padded, shape, values_clause, Ph, CHUNK};
 
-pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use actions::{ActionRow, NewAction};
+pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use chain::{ChainCheck, Item as ChainItem};
 pub use fault::Fault;
 pub use outbox::Pending;

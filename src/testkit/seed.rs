@@ -181,7 +181,11 @@ impl Store {
     /// aanbieders (AGB 20000000 + k) with accounts, and `lines` approved January 2025 debits
     /// spread over them round-robin (€274.00 each), written in one statement.
     pub async fn seed_payable(&self, gemeente: &str, aanbieders: u32, lines: u32) -> Result<()> {
-        let gemeente: String = gemeente.chars().filter(char::is_ascii_digit).take(4).collect();
+        let gemeente: String = gemeente
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(4)
+            .collect();
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO gemeenten (gemeente_code, naam, iban, bic, updated_at) \
@@ -191,7 +195,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let aanbieders = aanbieders.max(1);
-        let seq = |n: u32| format!("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})", n - 1);
+        let seq = |n: u32| {
+            format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {})",
+                n - 1
+            )
+        };
         sqlx::query(AssertSqlSafe(format!(
             "{} INSERT INTO aanbieders (agb_code, naam, iban, bic, updated_at) \
              SELECT CAST(20000000 + i AS TEXT), 'Aanbieder ' || CAST(i AS TEXT), 'NL91ABNA0417164300', NULL, 'seed' \

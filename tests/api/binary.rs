@@ -33,10 +33,17 @@ async fn the_binary_serves_the_api_and_stops_cleanly() {
         let http = reqwest::Client::new();
         let started = Instant::now();
         while http.get(format!("{base}/healthz")).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "[{l}] iwmo api did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "[{l}] iwmo api did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let doc = http.get(format!("{base}/api/v1/openapi.json")).send().await.unwrap();
+        let doc = http
+            .get(format!("{base}/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(doc.status(), 200);
         assert_eq!(doc.headers()["api-version"], "1.0.0");
         let doc: serde_json::Value = doc.json().await.unwrap();
@@ -55,17 +62,40 @@ async fn the_binary_serves_the_api_and_stops_cleanly() {
         assert_eq!(r.headers()["x-request-id"], "test-123");
         let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
         assert_eq!(ready.status(), 200);
-        let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-        assert!(metrics.contains("iwmo_api_requests_total{route=\"/api/v1/betaalrondes\",status=\"201\"} 1"), "[{l}] {metrics}");
+        let metrics = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(
+                "iwmo_api_requests_total{route=\"/api/v1/betaalrondes\",status=\"201\"} 1"
+            ),
+            "[{l}] {metrics}"
+        );
 
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let status = child.wait().unwrap();
         assert!(status.success(), "[{l}] clean stop: {status}");
         let mut log = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-        assert!(log.contains("\"request_id\":\"test-123\""), "[{l}] access log: {log}");
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        assert!(
+            log.contains("\"request_id\":\"test-123\""),
+            "[{l}] access log: {log}"
+        );
         for k in 0..2 {
-            assert!(!log.contains(&iwmo::testkit::synth::bsn(k)), "[{l}] no BSN in the log");
+            assert!(
+                !log.contains(&iwmo::testkit::synth::bsn(k)),
+                "[{l}] no BSN in the log"
+            );
         }
         assert!(!log.contains(&anna), "[{l}] no token in the log");
     }

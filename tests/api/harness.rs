@@ -80,11 +80,29 @@ impl World {
 
     async fn bare(db: TestDb, dir: tempfile::TempDir) -> World {
         let store = Store::open(db.url()).await.expect("open store");
-        let config = Config { database_url: iwmo::app::config::SecretUrl::new(db.url()), ..Config::default() };
-        let auth = Authenticator::new(store.clone(), &config).await.expect("authenticator");
-        let state = AppState { store: store.clone(), auth: Arc::new(auth), metrics: Arc::default() };
-        let limits = Limits { max_body_bytes: 1 << 20, timeout: Duration::from_secs(30) };
-        World { db, store, router: api::router(state, limits), dir, seq: std::cell::Cell::new(0) }
+        let config = Config {
+            database_url: iwmo::app::config::SecretUrl::new(db.url()),
+            ..Config::default()
+        };
+        let auth = Authenticator::new(store.clone(), &config)
+            .await
+            .expect("authenticator");
+        let state = AppState {
+            store: store.clone(),
+            auth: Arc::new(auth),
+            metrics: Arc::default(),
+        };
+        let limits = Limits {
+            max_body_bytes: 1 << 20,
+            timeout: Duration::from_secs(30),
+        };
+        World {
+            db,
+            store,
+            router: api::router(state, limits),
+            dir,
+            seq: std::cell::Cell::new(0),
+        }
     }
 
     pub fn path(&self, name: &str) -> String {
@@ -105,7 +123,9 @@ impl World {
 
     pub fn cli_raw(&self, args: &[&str], token: Option<&str>) -> std::process::Output {
         let mut cmd = common::clean_command(BIN);
-        cmd.args(args).env("IWMO_DATABASE_URL", self.db.url()).env("IWMO_TODAY", TODAY);
+        cmd.args(args)
+            .env("IWMO_DATABASE_URL", self.db.url())
+            .env("IWMO_TODAY", TODAY);
         if let Some(t) = token {
             cmd.env("IWMO_TOKEN", t);
         }
@@ -138,13 +158,21 @@ impl World {
     }
 
     /// A request through the router.
-    pub async fn call(&self, method: Method, uri: &str, token: Option<&str>, body: Option<serde_json::Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Answer {
         let mut b = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             b = b.header("authorization", format!("Bearer {t}"));
         }
         let req = match body {
-            Some(j) => b.header("content-type", "application/json").body(Body::from(j.to_string())),
+            Some(j) => b
+                .header("content-type", "application/json")
+                .body(Body::from(j.to_string())),
             None => b.body(Body::empty()),
         }
         .unwrap();
@@ -152,12 +180,29 @@ impl World {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Answer {
-        let resp = self.router.clone().oneshot(req).await.expect("router answers");
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
         let status = resp.status();
         let headers = resp.headers().clone();
-        let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let body = axum::body::to_bytes(resp.into_body(), 64 << 20).await.unwrap().to_vec();
-        Answer { status, ctype, headers, body }
+        let ctype = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = axum::body::to_bytes(resp.into_body(), 64 << 20)
+            .await
+            .unwrap()
+            .to_vec();
+        Answer {
+            status,
+            ctype,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str, token: &str) -> Answer {
@@ -171,7 +216,9 @@ impl World {
 
 /// 301s for toewijzingen `from..to` (10 per client, open-ended from 2024-01-01).
 pub fn toewijzingen(prefix: &str, from: u32, to: u32) -> Vec<String> {
-    (from..to).map(|nr| synth::wmo301(&format!("{prefix}{nr}"), nr, "2024-01-01", "2025-12-31")).collect()
+    (from..to)
+        .map(|nr| synth::wmo301(&format!("{prefix}{nr}"), nr, "2024-01-01", "2025-12-31"))
+        .collect()
 }
 
 /// The same message for gemeente 0345 (sender or receiver).
@@ -200,7 +247,10 @@ pub fn credit(ident: &str, nummer: &str, referentie: &str, nr: u32, month: u32) 
              <iwmo:VorigReferentieNummer>{referentie}</iwmo:VorigReferentieNummer>"
         ),
     )
-    .replace("<iwmo:DebetCredit>D</iwmo:DebetCredit>", "<iwmo:DebetCredit>C</iwmo:DebetCredit>")
+    .replace(
+        "<iwmo:DebetCredit>D</iwmo:DebetCredit>",
+        "<iwmo:DebetCredit>C</iwmo:DebetCredit>",
+    )
 }
 
 /// Validates a SEPA file against ../shared/finance/pain.001.001.09.xsd with the shared tool.
@@ -216,6 +266,10 @@ pub fn sepa_valid(file: &Path) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }

@@ -34,7 +34,10 @@ pub async fn run(store: Store, config: &Config) -> i32 {
             return 1;
         }
     };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     tracing::info!(addr = %addr, database = %config.database_url, "iwmo api luistert");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     crate::serve::on_signal(stop_tx);

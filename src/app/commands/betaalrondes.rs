@@ -15,29 +15,60 @@ use crate::store::Store;
 
 /// Exit 0 done; 1 refused (role, four-eyes, status, not found, nothing to pay); 2 no usable
 /// token or arguments; 3 the database failed.
-pub async fn run(store: &Store, config: &Config, action: RondeAction, token: Option<String>) -> i32 {
+pub async fn run(
+    store: &Store,
+    config: &Config,
+    action: RondeAction,
+    token: Option<String>,
+) -> i32 {
     let p = match caller(store, config, token).await {
         Ok(p) => p,
         Err(code) => return code,
     };
     let result = match action {
-        RondeAction::Maak { gemeente, tot_en_met, aanbieder } => {
-            let n = NieuweRonde { gemeente, tot_en_met, aanbieder };
+        RondeAction::Maak {
+            gemeente,
+            tot_en_met,
+            aanbieder,
+        } => {
+            let n = NieuweRonde {
+                gemeente,
+                tot_en_met,
+                aanbieder,
+            };
             rondes::maak(store, &p, &n).await.map(show)
         }
         RondeAction::List { gemeente, status } => return list(store, &p, gemeente, status).await,
         RondeAction::Toon { id } => rondes::toon(store, &p, id).await.map(show),
-        RondeAction::Fiatteer { id } => rondes::stap(store, &p, id, Stap::Fiatteren, None).await.map(show),
-        RondeAction::Betaald { id } => rondes::stap(store, &p, id, Stap::Betaald, None).await.map(show),
+        RondeAction::Fiatteer { id } => rondes::stap(store, &p, id, Stap::Fiatteren, None)
+            .await
+            .map(show),
+        RondeAction::Betaald { id } => rondes::stap(store, &p, id, Stap::Betaald, None)
+            .await
+            .map(show),
         RondeAction::Intrekken { id, reden } => {
-            rondes::stap(store, &p, id, Stap::Intrekken, reden.as_deref()).await.map(show)
+            rondes::stap(store, &p, id, Stap::Intrekken, reden.as_deref())
+                .await
+                .map(show)
         }
         RondeAction::Sepa { id, uit } => match rondes::sepa(store, &p, id).await {
-            Ok((run, bytes)) => return write(&uit, &bytes, &format!("SEPA-bestand van betaalronde {}", run.id)),
+            Ok((run, bytes)) => {
+                return write(
+                    &uit,
+                    &bytes,
+                    &format!("SEPA-bestand van betaalronde {}", run.id),
+                )
+            }
             Err(e) => Err(e),
         },
         RondeAction::Journaal { id, uit } => match rondes::journaal(store, &p, id).await {
-            Ok((run, bytes)) => return write(&uit, &bytes, &format!("journaal van betaalronde {}", run.id)),
+            Ok((run, bytes)) => {
+                return write(
+                    &uit,
+                    &bytes,
+                    &format!("journaal van betaalronde {}", run.id),
+                )
+            }
             Err(e) => Err(e),
         },
     };
@@ -53,21 +84,35 @@ async fn caller(store: &Store, config: &Config, token: Option<String>) -> Result
         eprintln!("iwmo betaalrondes: geen token; geef IWMO_TOKEN (of --token) van `iwmo gebruikers toevoegen`");
         return Err(crate::app::EXIT_CONFIG);
     };
-    let auth = Authenticator::new(store.clone(), config).await.map_err(|e| {
-        eprintln!("iwmo betaalrondes: {e}");
-        crate::app::EXIT_CONFIG
-    })?;
+    let auth = Authenticator::new(store.clone(), config)
+        .await
+        .map_err(|e| {
+            eprintln!("iwmo betaalrondes: {e}");
+            crate::app::EXIT_CONFIG
+        })?;
     auth.authenticate(token.trim()).await.map_err(|e| {
         eprintln!("iwmo betaalrondes: {e}");
-        if e.is_outage() { 3 } else { 1 }
+        if e.is_outage() {
+            3
+        } else {
+            1
+        }
     })
 }
 
 fn show(run: crate::store::betaalrondes::RondeRow) {
-    println!("{}", serde_json::to_string_pretty(&RondeView::from(run)).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&RondeView::from(run)).unwrap_or_default()
+    );
 }
 
-async fn list(store: &Store, p: &Principal, gemeente: Option<String>, status: Option<String>) -> i32 {
+async fn list(
+    store: &Store,
+    p: &Principal,
+    gemeente: Option<String>,
+    status: Option<String>,
+) -> i32 {
     if let Err(e) = rondes::rol(p, rondes::LEZERS) {
         return refused(e);
     }
@@ -79,15 +124,26 @@ async fn list(store: &Store, p: &Principal, gemeente: Option<String>, status: Op
         Some(s) => s,
         None => None,
     };
-    let f = RondeFilter { binnen: p.gemeenten.codes(), gemeente, status, na_id: None, limiet: 1000 };
+    let f = RondeFilter {
+        binnen: p.gemeenten.codes(),
+        gemeente,
+        status,
+        na_id: None,
+        limiet: 1000,
+    };
     match store.runs(&f).await {
         Ok(runs) => {
             println!("id\tgemeente\tstatus\ttot_en_met\taantal_regels\ttotaal\taangemaakt_door");
             for r in runs {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                    r.id, r.gemeente, r.status.as_str(), r.tot_en_met, r.aantal_regels,
-                    crate::finance::sepa::euro(r.totaal_cents), r.aangemaakt_door
+                    r.id,
+                    r.gemeente,
+                    r.status.as_str(),
+                    r.tot_en_met,
+                    r.aantal_regels,
+                    crate::finance::sepa::euro(r.totaal_cents),
+                    r.aangemaakt_door
                 );
             }
             0
@@ -99,11 +155,19 @@ async fn list(store: &Store, p: &Principal, gemeente: Option<String>, status: Op
 fn write(path: &Path, bytes: &[u8], what: &str) -> i32 {
     match std::fs::write(path, bytes) {
         Ok(()) => {
-            println!("{what} geschreven naar {} ({} bytes)", path.display(), bytes.len());
+            println!(
+                "{what} geschreven naar {} ({} bytes)",
+                path.display(),
+                bytes.len()
+            );
             0
         }
         Err(e) => {
-            eprintln!("iwmo betaalrondes: kan {} niet schrijven: {}", path.display(), crate::fsread::os_reason(&e));
+            eprintln!(
+                "iwmo betaalrondes: kan {} niet schrijven: {}",
+                path.display(),
+                crate::fsread::os_reason(&e)
+            );
             1
         }
     }

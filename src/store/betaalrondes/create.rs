@@ -38,7 +38,10 @@ impl Store {
         door: &str,
         rol: &str,
     ) -> std::result::Result<i64, RondeFout> {
-        let mut tx = self.begin_write().await.map_err(crate::store::StoreError::from)?;
+        let mut tx = self
+            .begin_write()
+            .await
+            .map_err(crate::store::StoreError::from)?;
         let debiteur = gemeente_account(&mut tx, &n.gemeente).await?.ok_or_else(|| {
             RondeFout::Onvolledig(format!(
                 "Gemeente {} heeft geen rekening in iwmo; importeer haar met `iwmo gemeenten import`.",
@@ -102,12 +105,23 @@ async fn gemeente_account(
         .bind(gemeente.to_string())
         .fetch_optional(&mut *tx)
         .await?;
-    row.map(|r| Ok((get_str(&r, "naam")?, get_str(&r, "iban")?, get_opt_str(&r, "bic")?)))
-        .transpose()
+    row.map(|r| {
+        Ok((
+            get_str(&r, "naam")?,
+            get_str(&r, "iban")?,
+            get_opt_str(&r, "bic")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Claims the lines, settles the aanbieders and writes the run's totals and summary.
-async fn fill_run(tx: &mut Conn, backend: Backend, id: i64, n: &NieuweRonde) -> Result<Samenvatting> {
+async fn fill_run(
+    tx: &mut Conn,
+    backend: Backend,
+    id: i64,
+    n: &NieuweRonde,
+) -> Result<Samenvatting> {
     let mut uitgesloten = unknown_aanbieders(tx, n).await?;
     claim_lines(tx, backend, id, n).await?;
     uitgesloten.extend(drop_non_positive(tx, id).await?);

@@ -9,9 +9,9 @@ mod status;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use read::RondeFilter;
 pub use read::{RegelRow, RondeRow};
 pub use report::{AfstemmingRow, JournaalRow};
-pub use read::RondeFilter;
 pub use status::{Door, StapUitkomst};
 
 use crate::domain::betaalronde::{Status, Weigering};
@@ -110,5 +110,6 @@ pub(crate) fn signed(p: &str) -> String {
 
 /// Parses a stored status.
 fn status_of(s: &str) -> crate::store::Result<Status> {
-    Status::parse(s).ok_or_else(|| crate::store::StoreError::Corrupt(format!("betaalronde-status {s}")))
+    Status::parse(s)
+        .ok_or_else(|| crate::store::StoreError::Corrupt(format!("betaalronde-status {s}")))
 }

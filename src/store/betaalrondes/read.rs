@@ -90,7 +90,10 @@ fn run_row(r: &sqlx::any::AnyRow, aanbieders: Vec<Aanbieder>) -> Result<RondeRow
 }
 
 /// The aanbieders a run pays, by AGB code.
-pub(super) async fn aanbieders_of(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Vec<Aanbieder>> {
+pub(super) async fn aanbieders_of(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<Vec<Aanbieder>> {
     let rows = sqlx::query(
         "SELECT agb_code, naam, iban, bic, aantal_regels, bedrag_cents FROM betaalronde_aanbieders \
          WHERE betaalronde_id = $1 ORDER BY agb_code",

@@ -24,15 +24,28 @@ pub struct Door<'a> {
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Locks the run's row; returns its status, maker and gemeente.
-async fn lock(tx: &mut Tx, backend: Backend, id: i64) -> Result<(Status, String, String), RondeFout> {
-    let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
-    let sql = format!("SELECT status, aangemaakt_door, gemeente FROM betaalrondes WHERE id = $1{lock}");
+async fn lock(
+    tx: &mut Tx,
+    backend: Backend,
+    id: i64,
+) -> Result<(Status, String, String), RondeFout> {
+    let lock = if backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql =
+        format!("SELECT status, aangemaakt_door, gemeente FROM betaalrondes WHERE id = $1{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(RondeFout::NietGevonden)?;
-    Ok((status_of(&get_str(&row, "status")?)?, get_str(&row, "aangemaakt_door")?, get_str(&row, "gemeente")?))
+    Ok((
+        status_of(&get_str(&row, "status")?)?,
+        get_str(&row, "aangemaakt_door")?,
+        get_str(&row, "gemeente")?,
+    ))
 }
 
 /// The UPDATE for a step into `naar` (who and when go into the step's own columns).
@@ -69,7 +82,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        log(&mut tx, id, stap, &door, &gemeente, serde_json::json!({ "reden": reden }), now).await?;
+        log(
+            &mut tx,
+            id,
+            stap,
+            &door,
+            &gemeente,
+            serde_json::json!({ "reden": reden }),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.run(id).await?.ok_or(RondeFout::NietGevonden)
     }
@@ -87,8 +109,10 @@ impl Store {
         let now = Utc::now();
         let gemeente = step(&mut tx, self.backend, id, Stap::Exporteren, &door, now).await?;
         // Read through the transaction: it holds the row it just locked and updated.
-        let ronde = super::read::run_on(&mut tx, id).await?.ok_or(RondeFout::NietGevonden)?;
-        let bytes = render(&ronde).map_err(|e| RondeFout::Onvolledig(e))?;
+        let ronde = super::read::run_on(&mut tx, id)
+            .await?
+            .ok_or(RondeFout::NietGevonden)?;
+        let bytes = render(&ronde).map_err(RondeFout::Onvolledig)?;
         let sha = crate::pipeline::sha256_hex(&bytes);
         match &ronde.sepa_sha256 {
             None => {
@@ -99,16 +123,28 @@ impl Store {
                     .await?;
             }
             Some(kept) if *kept != sha => {
-                return Err(RondeFout::Store(crate::store::StoreError::Corrupt(format!(
-                    "het SEPA-bestand van betaalronde {id} wijkt af van de eerste export"
-                ))))
+                return Err(RondeFout::Store(crate::store::StoreError::Corrupt(
+                    format!("het SEPA-bestand van betaalronde {id} wijkt af van de eerste export"),
+                )))
             }
             Some(_) => {}
         }
-        log(&mut tx, id, Stap::Exporteren, &door, &gemeente, serde_json::json!({ "sha256": sha }), now).await?;
+        log(
+            &mut tx,
+            id,
+            Stap::Exporteren,
+            &door,
+            &gemeente,
+            serde_json::json!({ "sha256": sha }),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         let ronde = self.run(id).await?.ok_or(RondeFout::NietGevonden)?;
-        Ok(StapUitkomst { ronde, bestand: Some(bytes) })
+        Ok(StapUitkomst {
+            ronde,
+            bestand: Some(bytes),
+        })
     }
 }
 
