@@ -105,7 +105,7 @@ impl Store {
     /// Logs one action in a transaction of its own.
     pub async fn record_action(&self, a: &NewAction<'_>) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let id = insert_action(&mut *tx, a, chrono::Utc::now()).await?;
+        let id = insert_action(&mut tx, a, chrono::Utc::now()).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -7,6 +7,7 @@ pub mod apply;
 mod chain;
 mod effects;
 mod fault;
+mod gebruikers;
 mod maintain;
 mod needs;
 mod outbox;
@@ -18,10 +19,11 @@ mod sql;
 
 pub(crate) use sql::{insert_select, padded, shape, values_clause, Ph, CHUNK};
 
-pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use actions::{ActionRow, NewAction};
+pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use chain::{ChainCheck, Item as ChainItem};
 pub use fault::Fault;
+pub use gebruikers::UserRow;
 pub use outbox::Pending;
 pub use parties::{PartyRow, PartyTable};
 pub use read::{HoldRow, SignalRow, StoredDecision, VerzoekRow, WeigeringRow};
@@ -42,6 +44,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database-URL niet ondersteund (verwacht sqlite:// of postgres://)")]
     UnsupportedUrl,
+    /// The request conflicts with what is stored (e.g. a name already in use); the text says
+    /// what, in Dutch, for the person who asked.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
