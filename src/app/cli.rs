@@ -146,6 +146,11 @@ pub enum Command {
         #[command(subcommand)]
         action: PartyAction,
     },
+    /// Mensen die de API gebruiken met een token van iwmo: naam, rol en gemeenten.
+    Gebruikers {
+        #[command(subcommand)]
+        action: GebruikersAction,
+    },
     /// Lokaal beleid per gemeente.
     Policy {
         #[command(subcommand)]
@@ -387,6 +392,34 @@ pub enum PartyAction {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum GebruikersAction {
+    /// Maak een gebruiker met een nieuw token. De laatste regel van de uitvoer is het token: het
+    /// wordt één keer getoond, alleen de hash wordt bewaard. Exit 1 als de naam al actief is.
+    Toevoegen {
+        /// Naam van de gebruiker, uniek onder de actieve gebruikers (komt in het actielog).
+        #[arg(long, value_name = "NAAM")]
+        naam: String,
+        /// backoffice, financien, auditor, contractbeheer of beheerder.
+        #[arg(long, value_name = "ROL")]
+        rol: String,
+        /// Gemeentecode (4 cijfers) waarvoor de gebruiker werkt; herhaal de optie voor meer
+        /// gemeenten. Zonder deze optie: alle gemeenten.
+        #[arg(long = "gemeente", value_name = "CODE")]
+        gemeenten: Vec<String>,
+    },
+    /// Trek het token van een actieve gebruiker in; het werkt daarna niet meer. Exit 1 als er
+    /// geen actieve gebruiker met die naam is.
+    Intrekken {
+        /// Naam van de gebruiker.
+        #[arg(value_name = "NAAM")]
+        naam: String,
+    },
+    /// Toon de gebruikers, ook ingetrokken: naam, rol, gemeenten, aangemaakt, ingetrokken (nooit
+    /// een token of hash).
+    List(ListArgs),
+}
+
+#[derive(Subcommand, Debug)]
 pub enum PolicyAction {
     /// Stel het beleid in voor regels zonder dekkende start: signal, hold (standaard) of reject
     /// (reject wijkt af van OP364 en wordt zo gelogd).
@@ -608,6 +641,12 @@ fn specifics(cmd: clap::Command) -> clap::Command {
         "gemeenten",
         party(GEMEENTE_COLUMNS, "gemeente_code 4 cijfers"),
     )
+    .mut_subcommand("gebruikers", |c| {
+        c.mut_subcommand("list", |l| {
+            l.mut_arg("all", |a| a.hide(true))
+                .mut_arg("toon_bsn", |a| a.hide(true))
+        })
+    })
     // Signals and refusals are listed in full always.
     .mut_subcommand("signals", all(None))
     .mut_subcommand("weigeringen", all(None))

@@ -27,7 +27,7 @@ impl StoreError {
         match self {
             StoreError::Db(e) => sqlx_fault(e),
             StoreError::Migrate(_) | StoreError::UnsupportedUrl => Fault::Outage,
-            StoreError::Corrupt(_) => Fault::Permanent,
+            StoreError::Corrupt(_) | StoreError::Conflict(_) => Fault::Permanent,
         }
     }
 

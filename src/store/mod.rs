@@ -8,6 +8,7 @@ pub mod betaalrondes;
 mod chain;
 mod effects;
 mod fault;
+mod gebruikers;
 mod maintain;
 mod needs;
 mod outbox;
@@ -23,6 +24,7 @@ pub use actions::{ActionRow, NewAction};
 pub use apply::{answer_identificatie, Commit, Committed, DecisionRecord, Line, MessageRecord};
 pub use chain::{ChainCheck, Item as ChainItem};
 pub use fault::Fault;
+pub use gebruikers::UserRow;
 pub use outbox::Pending;
 pub use parties::{PartyRow, PartyTable};
 pub use read::{HoldRow, SignalRow, StoredDecision, VerzoekRow, WeigeringRow};
@@ -43,6 +45,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database-URL niet ondersteund (verwacht sqlite:// of postgres://)")]
     UnsupportedUrl,
+    /// The request conflicts with what is stored (e.g. a name already in use); the text says
+    /// what, in Dutch, for the person who asked.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

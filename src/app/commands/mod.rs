@@ -9,6 +9,7 @@ pub mod betaalrondes;
 pub mod check;
 pub mod config;
 pub mod deadletters;
+pub mod gebruikers;
 pub mod imports;
 pub mod lists;
 pub mod policy;
@@ -16,7 +17,9 @@ pub mod process;
 pub mod replay;
 pub mod serve;
 
-use super::cli::{AnswersAction, AuditAction, Command, ListAction, PartyAction, PolicyAction};
+use super::cli::{
+    AnswersAction, AuditAction, Command, GebruikersAction, ListAction, PartyAction, PolicyAction,
+};
 use super::config::Config;
 use super::db::{self, Access};
 use super::layers::Loaded;
@@ -43,9 +46,13 @@ pub fn access(command: &Command) -> Option<Access> {
         | Command::Gemeenten {
             action: PartyAction::Import { .. },
         }
-        | Command::Policy { .. } => Some(Access::OrCreate),
+        | Command::Policy { .. }
+        | Command::Gebruikers {
+            action: GebruikersAction::Toevoegen { .. },
+        } => Some(Access::OrCreate),
         Command::Aanbieders { .. } | Command::Gemeenten { .. } => Some(Access::Existing),
         Command::Answers { .. }
+        | Command::Gebruikers { .. }
         | Command::Holds { .. }
         | Command::Signals { .. }
         | Command::Verzoeken { .. }
@@ -63,13 +70,14 @@ pub fn access(command: &Command) -> Option<Access> {
 }
 
 /// Arguments that cannot be used, found before the database is opened and anything decided:
-/// an answer directory that is not one (exit 2).
+/// an answer directory that is not one, a user's role or gemeentecode that is wrong (exit 2).
 fn precheck(command: &Command, config: &Config) -> Option<i32> {
     let (name, dir) = match command {
         Command::Process { out: Some(d), .. } => ("process --out", d.clone()),
         Command::Answers {
             action: AnswersAction::Write { out },
         } => ("answers write --out", answers_dir(out.clone(), config)),
+        Command::Gebruikers { action } => return gebruikers::precheck(action),
         _ => return None,
     };
     let e = answers::usable_dir(&dir).err()?;
@@ -121,6 +129,7 @@ pub async fn run(command: Command, config: Config) -> i32 {
         Command::Policy {
             action: PolicyAction::Set { gemeente, policy },
         } => policy::set(&store, &gemeente, &policy).await,
+        Command::Gebruikers { action } => gebruikers::run(&store, action).await,
         Command::Holds {
             action: ListAction::List(a),
         } => lists::run::<lists::Holds>(&store, a).await,
