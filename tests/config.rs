@@ -78,7 +78,7 @@ fn database_url_from_file_then_env_then_flag() {
         let (code, out, err) = run(dir, &file, &["audit", "verify", "--database", &url]);
         assert_eq!(
             (code, out.trim()),
-            (0, "hashketen intact: 1 bericht(en)"),
+            (0, "hashketen intact: 1 bericht(en), 0 actie(s)"),
             "{err}"
         );
     }
@@ -122,7 +122,7 @@ fn the_file_alone_names_the_database_of_a_read_only_command() {
     let (code, out, err) = run(dir, &env, &["audit", "verify"]);
     assert_eq!(
         (code, out.trim()),
-        (0, "hashketen intact: 1 bericht(en)"),
+        (0, "hashketen intact: 1 bericht(en), 0 actie(s)"),
         "{err}"
     );
     let (code, out, err) = run(dir, &env, &["holds", "list"]);
@@ -395,7 +395,8 @@ fn deploy_files_and_docs_follow_the_keys() {
     let c = iwmo::config::load(Some(&f), flags).expect("the ConfigMap's iwmo.toml loads");
     assert_eq!(c.config.transport, iwmo::config::TransportKind::Amqp);
 
-    let extra = ["IWMO_CONFIG", "IWMO_KEY", "IWMO_SLEUTEL"];
+    // IWMO_TOKEN: the bearer token of `iwmo betaalrondes` (a credential, never a configuration key).
+    let extra = ["IWMO_CONFIG", "IWMO_KEY", "IWMO_SLEUTEL", "IWMO_TOKEN"];
     for doc in [
         "docs/operations.md",
         "README.md",

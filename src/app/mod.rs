@@ -23,7 +23,7 @@ pub fn run(cli: Cli) -> i32 {
             return EXIT_CONFIG;
         }
     };
-    let serve = matches!(cli.command, Command::Serve(_));
+    let serve = matches!(cli.command, Command::Serve(_) | Command::Api(_));
     telemetry::init(loaded.config.log_format, serve);
     if let Some(code) = commands::run_sync(&cli.command, &loaded) {
         return code;

@@ -17,7 +17,7 @@ async fn the_binary_serves_the_api_and_stops_cleanly() {
         let w = World::new(db).await;
         let mut m = toewijzingen("T", 100_000, 100_010);
         m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-        m.push(declaratie("D1", "DECL-A", 4, 1, 100_000));
+        m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
         w.process(&m);
         let anna = w.user("anna", "financien", &["0344"]);
         let port = common::free_port();

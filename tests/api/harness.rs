@@ -56,13 +56,13 @@ impl World {
         std::fs::write(
             world_files.join("aanbieders.csv"),
             "agb_code,naam,iban,bic\n87654321,Zorg & Co B.V.,NL91ABNA0417164300,ABNANL2A\n\
-             11223344,Hulp aan Huis,NL02RABO0123456789,\n",
+             11223344,Hulp aan Huis,NL20INGB0001234567,\n",
         )
         .unwrap();
         std::fs::write(
             world_files.join("gemeenten.csv"),
             "gemeente_code,naam,iban,bic\n0344,Gemeente Utrecht,NL69INGB0123456789,INGBNL2A\n\
-             0345,Gemeente Veenendaal,NL44RABO0123456789,\n",
+             0345,Gemeente Veenendaal,NL02ABNA0123456789,\n",
         )
         .unwrap();
         std::fs::write(
@@ -154,7 +154,8 @@ impl World {
         }
         let mut args = vec!["process"];
         args.extend(paths.iter().map(String::as_str));
-        self.cli(&args);
+        // Shown when a test fails: what each message became.
+        eprintln!("{}", self.cli(&args));
     }
 
     /// A request through the router.

@@ -15,8 +15,8 @@ async fn world(db: common::TestDb) -> World {
     let w = World::new(db).await;
     let mut m = toewijzingen("T", 100_000, 100_020);
     m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-    m.push(declaratie("D1", "DECL-A", 4, 1, 100_000));
-    m.push(declaratie("D2", "DECL-B", 4, 1, 100_010));
+    m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
+    m.push(declaratie("D2", "DECLB", 4, 1, 100_010));
     w.process(&m);
     w
 }
@@ -154,7 +154,8 @@ async fn whole_lifecycle_with_four_eyes_and_conflicts() {
             .await;
         assert_eq!(j.status, StatusCode::OK);
         assert!(j.ctype.starts_with("text/csv"));
-        let lines: Vec<&str> = j.text().lines().map(str::trim_end).collect::<Vec<_>>();
+        let jtext = j.text();
+        let lines: Vec<&str> = jtext.lines().map(str::trim_end).collect::<Vec<_>>();
         assert_eq!(
             lines.len(),
             2,
@@ -293,8 +294,8 @@ async fn a_credit_after_payment_nets_in_the_next_run() {
         let id = pay(&w, &anna, &bert, "2025-01-31").await;
         // A credit for the first January line of client 0, and February's lines.
         w.process(&[
-            credit("C1", "DECL-C", "DECL-A-0000000", 100_000, 1),
-            declaratie("D3", "DECL-F", 4, 2, 100_000),
+            credit("C1", "DECLC", "DECLA-0000000", 100_000, 1),
+            declaratie("D3", "DECLF", 4, 2, 100_000),
         ]);
         let r = w
             .post(
@@ -378,7 +379,7 @@ async fn two_runs_made_at_once_never_share_a_line() {
         let w = World::new(db).await;
         let mut m = toewijzingen("T", 100_000, 100_200);
         m.extend((100_000..100_200).map(|nr| start(&format!("S{nr}"), nr)));
-        m.push(declaratie("D1", "DECL-A", 200, 1, 100_000));
+        m.push(declaratie("D1", "DECLA", 200, 1, 100_000));
         w.process(&m);
         let anna = w.user("anna", "financien", &[]);
         let bert = w.user("bert", "financien", &[]);

@@ -13,13 +13,13 @@ async fn two_gemeenten(db: common::TestDb) -> (World, i64) {
     let w = World::new(db).await;
     let mut m = toewijzingen("T", 100_000, 100_010);
     m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-    m.push(declaratie("D1", "DECL-A", 4, 1, 100_000));
+    m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
     let mut m45: Vec<String> = toewijzingen("U", 100_100, 100_110)
         .iter()
         .map(|x| in_0345(x))
         .collect();
     m45.extend((100_100..100_104).map(|nr| in_0345(&start(&format!("V{nr}"), nr))));
-    m45.push(in_0345(&declaratie("E1", "DECL-E", 4, 1, 100_100)));
+    m45.push(in_0345(&declaratie("E1", "DECLE", 4, 1, 100_100)));
     m.extend(m45);
     w.process(&m);
     let vera = w.user("vera", "financien", &["0345"]);

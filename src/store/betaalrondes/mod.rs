@@ -103,9 +103,10 @@ impl From<sqlx::Error> for RondeFout {
     }
 }
 
-/// A line's amount with its sign: credits (OP366) count negative.
+/// A line's amount with its sign: credits (OP366) count negative. `prestaties.bedrag` is
+/// stored signed already (see `decide::declaratie`); `debet_credit` says the same once more.
 pub(crate) fn signed(p: &str) -> String {
-    format!("CASE WHEN {p}.debet_credit = 'C' THEN -{p}.bedrag ELSE {p}.bedrag END")
+    format!("{p}.bedrag")
 }
 
 /// Parses a stored status.
