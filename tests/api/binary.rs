@@ -100,3 +100,86 @@ async fn the_binary_serves_the_api_and_stops_cleanly() {
         assert!(!log.contains(&anna), "[{l}] no token in the log");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_acts_as_a_user_and_keeps_four_eyes() {
+    for db in common::backends() {
+        let l = db.backend;
+        let w = World::new(db).await;
+        let mut m = toewijzingen("T", 100_000, 100_010);
+        m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
+        m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
+        w.process(&m);
+        let anna = w.user("anna", "financien", &["0344"]);
+        let bert = w.user("bert", "financien", &["0344"]);
+        let ad = w.user("ad", "auditor", &["0344"]);
+        let run = |args: &[&str], tok: Option<&str>| w.cli_raw(args, tok);
+        let out = run(
+            &[
+                "betaalrondes",
+                "maak",
+                "--gemeente",
+                "0344",
+                "--tot-en-met",
+                "2025-01-31",
+            ],
+            Some(&anna),
+        );
+        assert!(
+            out.status.success(),
+            "[{l}] {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = made["id"].to_string();
+        assert_eq!(made["aantal_regels"], 4);
+        let out = run(&["betaalrondes", "fiatteer", &id], Some(&anna));
+        assert_eq!(out.status.code(), Some(1), "[{l}] the maker is refused");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("vier-ogen"));
+        let out = run(&["betaalrondes", "fiatteer", &id], Some(&ad));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "[{l}] an auditor changes nothing"
+        );
+        let out = run(&["betaalrondes", "fiatteer", &id], None);
+        assert_eq!(out.status.code(), Some(2), "[{l}] no token");
+        let out = run(&["betaalrondes", "fiatteer", &id], Some(&bert));
+        assert!(
+            out.status.success(),
+            "[{l}] {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = w.path("cli-sepa.xml");
+        let out = run(&["betaalrondes", "sepa", &id, "--uit", &file], Some(&bert));
+        assert!(
+            out.status.success(),
+            "[{l}] {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        super::harness::sepa_valid(std::path::Path::new(&file)).unwrap();
+        let again = w.path("cli-sepa-2.xml");
+        assert!(
+            run(&["betaalrondes", "sepa", &id, "--uit", &again], Some(&anna))
+                .status
+                .success()
+        );
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            std::fs::read(&again).unwrap(),
+            "[{l}] same bytes"
+        );
+        let out = run(&["betaalrondes", "list"], Some(&ad));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.lines().nth(1).unwrap().contains("geexporteerd"),
+            "[{l}] {text}"
+        );
+        let out = run(&["betaalrondes", "intrekken", &id], Some(&anna));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "[{l}] exported: cannot be withdrawn"
+        );
+    }
+}
