@@ -51,6 +51,11 @@ impl Answer {
 impl World {
     /// A fresh database of `db`'s backend with the parties imported.
     pub async fn new(db: TestDb) -> World {
+        World::with_config(db, Config::default()).await
+    }
+
+    /// [`World::new`] with the router's authentication from `config` (OpenID Connect).
+    pub async fn with_config(db: TestDb, config: Config) -> World {
         let dir = tempfile::tempdir().unwrap();
         let world_files = dir.path();
         std::fs::write(
@@ -71,18 +76,18 @@ impl World {
              87654321,0344,02,02A01,04,6850,2024-01-01,\n87654321,0345,02,02A01,04,6850,2024-01-01,\n",
         )
         .unwrap();
-        let w = World::bare(db, dir).await;
+        let w = World::bare(db, dir, config).await;
         w.cli(&["contracts", "import", &w.path("contracts.csv")]);
         w.cli(&["aanbieders", "import", &w.path("aanbieders.csv")]);
         w.cli(&["gemeenten", "import", &w.path("gemeenten.csv")]);
         w
     }
 
-    async fn bare(db: TestDb, dir: tempfile::TempDir) -> World {
+    async fn bare(db: TestDb, dir: tempfile::TempDir, config: Config) -> World {
         let store = Store::open(db.url()).await.expect("open store");
         let config = Config {
             database_url: iwmo::app::config::SecretUrl::new(db.url()),
-            ..Config::default()
+            ..config
         };
         let auth = Authenticator::new(store.clone(), &config)
             .await

@@ -8,4 +8,5 @@ mod common;
 mod binary;
 mod harness;
 mod lifecycle;
+mod oidc;
 mod scope;
