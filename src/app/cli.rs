@@ -704,8 +704,9 @@ mod tests {
         {
             for a in cmd.get_arguments() {
                 let id = a.get_id().as_str();
+                // `token`: the credential of `iwmo betaalrondes`, never a configuration key.
                 let meta = [
-                    "config", "format", "out", "paths", "toon_bsn", "all", "alle",
+                    "config", "format", "out", "paths", "toon_bsn", "all", "alle", "token",
                 ];
                 assert!(
                     keys.contains(&id) || meta.contains(&id) || a.is_positional(),

@@ -70,9 +70,7 @@ async fn a_0344_user_sees_and_changes_nothing_of_0345() {
                         body,
                     )
                     .await;
-                let expect = if token == &ad && *method == Method::POST
-                    || token == &ad && *tail == "/sepa"
-                {
+                let expect = if token == &ad && (*method == Method::POST || *tail == "/sepa") {
                     StatusCode::FORBIDDEN // an auditor changes nothing, anywhere
                 } else {
                     StatusCode::NOT_FOUND
