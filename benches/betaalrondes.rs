@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -148,11 +147,7 @@ fn get_under_load(rt: &tokio::runtime::Runtime, store: &Store, url: &str, backen
     let auth = rt
         .block_on(Authenticator::new(store.clone(), &config))
         .unwrap();
-    let state = AppState {
-        store: store.clone(),
-        auth: Arc::new(auth),
-        metrics: Arc::default(),
-    };
+    let state = AppState::new(store.clone(), auth);
     let limits = Limits {
         max_body_bytes: 1 << 20,
         timeout: Duration::from_secs(30),

@@ -98,7 +98,7 @@ CREATE TABLE betaalronde_regels (
     bedrag_cents BIGINT NOT NULL,
     actief BIGINT NOT NULL,
     PRIMARY KEY (betaalronde_id, prestatie_id)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX betaalronde_regels_live ON betaalronde_regels (prestatie_id) WHERE actief = 1;
 
 -- Lines a run may take: approved, of one gemeente, by ProductPeriode end.

@@ -162,10 +162,23 @@ pub async fn one(
     State(s): State<AppState>,
     c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<RondeView>> {
-    Ok(Json(RondeView::from(
-        rondes::toon(&s.store, &c.0, run_id(&id)?).await?,
-    )))
+) -> ApiResult<Response> {
+    let id = run_id(&id)?;
+    let status = rondes::status(&s.store, &c.0, id).await?;
+    let json = match s.runs.get(id, status) {
+        Some(j) => j,
+        None => {
+            let run = rondes::toon(&s.store, &c.0, id).await?;
+            let (status, j) = (
+                run.status,
+                serde_json::to_vec(&RondeView::from(run)).unwrap_or_default(),
+            );
+            let j = axum::body::Bytes::from(j);
+            s.runs.put(id, status, j.clone());
+            j
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// Keyset pagination of lines.

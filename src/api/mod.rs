@@ -30,6 +30,20 @@ pub struct AppState {
     pub store: Store,
     pub auth: Arc<Authenticator>,
     pub metrics: Arc<layers::ApiMetrics>,
+    /// Runs as JSON by (id, status): a run changes only with its status (see
+    /// [`view::RunCache`]), so a hit needs one small query, not its thousand aanbieders.
+    pub runs: Arc<view::RunCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, auth: Authenticator) -> AppState {
+        AppState {
+            store,
+            auth: Arc::new(auth),
+            metrics: Arc::default(),
+            runs: Arc::default(),
+        }
+    }
 }
 
 /// Limits of the server.

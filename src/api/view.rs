@@ -150,3 +150,30 @@ pub struct RegelPagina {
     pub items: Vec<RegelRow>,
     pub volgende: Option<String>,
 }
+
+/// The JSON of runs by (id, status), at most [`RunCache::MAX`] of them (then it starts afresh).
+/// Everything a run shows is fixed when it is made or set by the step that gives it its status,
+/// so (id, status) names one answer; each replica keeps its own.
+#[derive(Default)]
+pub struct RunCache {
+    inner: std::sync::Mutex<
+        std::collections::HashMap<(i64, crate::domain::betaalronde::Status), axum::body::Bytes>,
+    >,
+}
+
+impl RunCache {
+    pub const MAX: usize = 256;
+
+    pub fn get(&self, id: i64, s: crate::domain::betaalronde::Status) -> Option<axum::body::Bytes> {
+        self.inner.lock().ok()?.get(&(id, s)).cloned()
+    }
+
+    pub fn put(&self, id: i64, s: crate::domain::betaalronde::Status, json: axum::body::Bytes) {
+        if let Ok(mut m) = self.inner.lock() {
+            if m.len() >= Self::MAX {
+                m.clear();
+            }
+            m.insert((id, s), json);
+        }
+    }
+}

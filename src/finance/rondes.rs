@@ -2,7 +2,7 @@
 //! gemeente scope), then the store. A run outside the caller's gemeenten does not exist for them.
 
 use crate::auth::{Principal, Rol};
-use crate::domain::betaalronde::Stap;
+use crate::domain::betaalronde::{Stap, Status};
 use crate::store::betaalrondes::{Door, NieuweRonde, RondeFout, RondeRow};
 use crate::store::Store;
 
@@ -39,6 +39,15 @@ pub fn rol(p: &Principal, rollen: &[Rol]) -> Result<(), Fout> {
 pub async fn toon(store: &Store, p: &Principal, id: i64) -> Result<RondeRow, Fout> {
     rol(p, LEZERS)?;
     scoped(store, p, id).await
+}
+
+/// Run `id`'s status when it exists within the caller's gemeenten (readers only).
+pub async fn status(store: &Store, p: &Principal, id: i64) -> Result<Status, Fout> {
+    rol(p, LEZERS)?;
+    match store.run_head(id).await? {
+        Some((g, s)) if p.mag(&g) => Ok(s),
+        _ => Err(RondeFout::NietGevonden.into()),
+    }
 }
 
 async fn scoped(store: &Store, p: &Principal, id: i64) -> Result<RondeRow, Fout> {

@@ -204,7 +204,7 @@ impl Store {
         sqlx::query(AssertSqlSafe(format!(
             "{} INSERT INTO aanbieders (agb_code, naam, iban, bic, updated_at) \
              SELECT CAST(20000000 + i AS TEXT), 'Aanbieder ' || CAST(i AS TEXT), 'NL91ABNA0417164300', NULL, 'seed' \
-             FROM n ON CONFLICT DO NOTHING",
+             FROM n WHERE true ON CONFLICT DO NOTHING",
             seq(aanbieders)
         )))
         .execute(&mut *tx)

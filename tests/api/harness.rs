@@ -3,7 +3,6 @@
 //! `iwmo gebruikers toevoegen`, and the router driven in-process.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -92,11 +91,7 @@ impl World {
         let auth = Authenticator::new(store.clone(), &config)
             .await
             .expect("authenticator");
-        let state = AppState {
-            store: store.clone(),
-            auth: Arc::new(auth),
-            metrics: Arc::default(),
-        };
+        let state = AppState::new(store.clone(), auth);
         let limits = Limits {
             max_body_bytes: 1 << 20,
             timeout: Duration::from_secs(30),

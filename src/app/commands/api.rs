@@ -1,6 +1,5 @@
 //! `iwmo api`: the HTTP API until SIGTERM/SIGINT, then the requests in flight are finished.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{self, AppState, Limits};
@@ -18,11 +17,7 @@ pub async fn run(store: Store, config: &Config) -> i32 {
             return crate::app::EXIT_CONFIG;
         }
     };
-    let state = AppState {
-        store: store.clone(),
-        auth: Arc::new(auth),
-        metrics: Arc::default(),
-    };
+    let state = AppState::new(store.clone(), auth);
     let limits = Limits {
         max_body_bytes: config.api_max_body_bytes,
         timeout: Duration::from_secs(config.api_timeout_secs.max(1)),

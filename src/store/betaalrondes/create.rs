@@ -115,17 +115,32 @@ async fn gemeente_account(
     .transpose()
 }
 
-/// Claims the lines, settles the aanbieders and writes the run's totals and summary.
+/// Claims the lines, settles the aanbieders and writes the run's totals and summary. Two passes
+/// over the data: one claims the payable lines, one sums them per aanbieder; which aanbieders
+/// stay is decided here on those sums (a thousand rows, not a million).
 async fn fill_run(
     tx: &mut Conn,
     backend: Backend,
     id: i64,
     n: &NieuweRonde,
 ) -> Result<Samenvatting> {
-    let mut uitgesloten = unknown_aanbieders(tx, n).await?;
-    claim_lines(tx, backend, id, n).await?;
-    uitgesloten.extend(drop_non_positive(tx, id).await?);
-    let aanbieders = freeze_aanbieders(tx, id).await?;
+    claim_lines(tx, id, n).await?;
+    let mut aanbieders = Vec::new();
+    let mut uitgesloten = Vec::new();
+    for t in totals(tx, id).await? {
+        match settle(t) {
+            Ok(a) => aanbieders.push(a),
+            Err(u) => uitgesloten.push(u),
+        }
+    }
+    for u in &uitgesloten {
+        sqlx::query("DELETE FROM betaalronde_regels WHERE betaalronde_id = $1 AND aanbieder = $2")
+            .bind(id)
+            .bind(u.agb_code.clone())
+            .execute(&mut *tx)
+            .await?;
+    }
+    freeze(tx, backend, id, &aanbieders).await?;
     let sam = Samenvatting {
         aantal_regels: aanbieders.iter().map(|a| a.aantal_regels).sum(),
         totaal_cents: aanbieders.iter().map(|a| a.bedrag_cents).sum(),
@@ -145,16 +160,14 @@ async fn fill_run(
     Ok(sam)
 }
 
-/// Inserts every payable line of a known aanbieder; a line another live run holds (or takes at
-/// this moment) is skipped by the unique index, not by a check here.
-async fn claim_lines(tx: &mut Conn, backend: Backend, id: i64, n: &NieuweRonde) -> Result<u64> {
+/// Inserts every payable line; a line another live run holds (or takes at this moment) is
+/// skipped by the partial unique index, not by a check here.
+async fn claim_lines(tx: &mut Conn, id: i64, n: &NieuweRonde) -> Result<u64> {
     // Both backends take the partial index as the conflict target.
-    let _ = backend;
-    let conflict = "ON CONFLICT (prestatie_id) WHERE actief = 1 DO NOTHING";
     let sql = format!(
         "INSERT INTO betaalronde_regels (betaalronde_id, prestatie_id, aanbieder, bedrag_cents, actief) \
-         SELECT {id}, p.id, p.aanbieder, {}, 1 FROM prestaties p \
-         WHERE {} AND EXISTS (SELECT 1 FROM aanbieders a WHERE a.agb_code = p.aanbieder) {conflict}",
+         SELECT {id}, p.id, p.aanbieder, {}, 1 FROM prestaties p WHERE {} \
+         ON CONFLICT (prestatie_id) WHERE actief = 1 DO NOTHING",
         signed("p"),
         payable(n.aanbieder.is_some())
     );
@@ -162,71 +175,89 @@ async fn claim_lines(tx: &mut Conn, backend: Backend, id: i64, n: &NieuweRonde) 
     Ok(bind_scope!(q, n).execute(&mut *tx).await?.rows_affected())
 }
 
-/// Payable lines of aanbieders iwmo has no account for: left out, with the reason.
-async fn unknown_aanbieders(tx: &mut Conn, n: &NieuweRonde) -> Result<Vec<Uitgesloten>> {
-    let sql = format!(
-        "SELECT p.aanbieder AS agb_code, COUNT(*) AS aantal, CAST(SUM({}) AS BIGINT) AS bedrag FROM prestaties p \
-         WHERE {} AND NOT EXISTS (SELECT 1 FROM aanbieders a WHERE a.agb_code = p.aanbieder) \
-         GROUP BY p.aanbieder ORDER BY p.aanbieder",
-        signed("p"),
-        payable(n.aanbieder.is_some())
-    );
-    let q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    let rows = bind_scope!(q, n).fetch_all(&mut *tx).await?;
+/// Per aanbieder in the run: lines, net amount, and its account when iwmo knows it.
+struct Totaal {
+    agb_code: String,
+    aantal: i64,
+    bedrag: i64,
+    rekening: Option<(String, String, Option<String>)>,
+}
+
+async fn totals(tx: &mut Conn, id: i64) -> Result<Vec<Totaal>> {
+    let rows = sqlx::query(
+        "SELECT t.aanbieder, t.aantal, t.bedrag, a.naam, a.iban, a.bic FROM \
+         (SELECT aanbieder, COUNT(*) AS aantal, CAST(SUM(bedrag_cents) AS BIGINT) AS bedrag \
+          FROM betaalronde_regels WHERE betaalronde_id = $1 GROUP BY aanbieder) t \
+         LEFT JOIN aanbieders a ON a.agb_code = t.aanbieder ORDER BY t.aanbieder",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
     rows.iter()
         .map(|r| {
-            Ok(Uitgesloten {
-                agb_code: get_str(r, "agb_code")?,
-                aantal_regels: get_i64(r, "aantal")?,
-                bedrag_cents: get_i64(r, "bedrag")?,
-                reden: "Aanbieder onbekend in iwmo (geen IBAN); importeer met `iwmo aanbieders import`."
-                    .into(),
+            let iban = get_opt_str(r, "iban")?;
+            Ok(Totaal {
+                agb_code: get_str(r, "aanbieder")?,
+                aantal: get_i64(r, "aantal")?,
+                bedrag: get_i64(r, "bedrag")?,
+                rekening: match iban {
+                    Some(iban) => Some((get_str(r, "naam")?, iban, get_opt_str(r, "bic")?)),
+                    None => None,
+                },
             })
         })
         .collect()
 }
 
-/// Removes the lines of aanbieders whose net total in this run is zero or below (carried over).
-async fn drop_non_positive(tx: &mut Conn, id: i64) -> Result<Vec<Uitgesloten>> {
-    let rows = sqlx::query(
-        "SELECT aanbieder, COUNT(*) AS aantal, CAST(SUM(bedrag_cents) AS BIGINT) AS bedrag FROM betaalronde_regels \
-         WHERE betaalronde_id = $1 GROUP BY aanbieder HAVING CAST(SUM(bedrag_cents) AS BIGINT) <= 0 ORDER BY aanbieder",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let u = Uitgesloten {
-            agb_code: get_str(r, "aanbieder")?,
-            aantal_regels: get_i64(r, "aantal")?,
-            bedrag_cents: get_i64(r, "bedrag")?,
-            reden: "Saldo van debet- en creditregels is nul of negatief; de regels gaan mee naar \
-                    een volgende betaalronde."
-                .into(),
-        };
-        sqlx::query("DELETE FROM betaalronde_regels WHERE betaalronde_id = $1 AND aanbieder = $2")
-            .bind(id)
-            .bind(u.agb_code.clone())
-            .execute(&mut *tx)
-            .await?;
-        out.push(u);
-    }
-    Ok(out)
+/// Paid in this run, or left out with the reason (its lines wait for a later run).
+fn settle(t: Totaal) -> std::result::Result<Aanbieder, Uitgesloten> {
+    let reden = match &t.rekening {
+        None => "Aanbieder onbekend in iwmo (geen IBAN); importeer met `iwmo aanbieders import`.",
+        Some(_) if t.bedrag <= 0 => {
+            "Saldo van debet- en creditregels is nul of negatief; de regels gaan mee naar een \
+             volgende betaalronde."
+        }
+        Some((naam, iban, bic)) => {
+            return Ok(Aanbieder {
+                agb_code: t.agb_code,
+                naam: naam.clone(),
+                iban: iban.clone(),
+                bic: bic.clone(),
+                aantal_regels: t.aantal,
+                bedrag_cents: t.bedrag,
+            })
+        }
+    };
+    Err(Uitgesloten {
+        agb_code: t.agb_code,
+        aantal_regels: t.aantal,
+        bedrag_cents: t.bedrag,
+        reden: reden.into(),
+    })
 }
 
-/// Freezes who the run pays (name, IBAN, BIC, lines, amount) and returns it.
-async fn freeze_aanbieders(tx: &mut Conn, id: i64) -> Result<Vec<Aanbieder>> {
-    sqlx::query(
-        "INSERT INTO betaalronde_aanbieders (betaalronde_id, agb_code, naam, iban, bic, aantal_regels, bedrag_cents) \
-         SELECT r.betaalronde_id, r.aanbieder, a.naam, a.iban, a.bic, COUNT(*), CAST(SUM(r.bedrag_cents) AS BIGINT) \
-         FROM betaalronde_regels r JOIN aanbieders a ON a.agb_code = r.aanbieder \
-         WHERE r.betaalronde_id = $1 GROUP BY r.betaalronde_id, r.aanbieder, a.naam, a.iban, a.bic",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    super::read::aanbieders_of(tx, id).await
+/// Freezes who the run pays: name, IBAN, BIC, lines, amount (a hundred rows a statement).
+async fn freeze(tx: &mut Conn, backend: Backend, id: i64, aanbieders: &[Aanbieder]) -> Result<()> {
+    for chunk in aanbieders.chunks(100) {
+        let sql = format!(
+            "INSERT INTO betaalronde_aanbieders (betaalronde_id, agb_code, naam, iban, bic, \
+             aantal_regels, bedrag_cents) VALUES {}",
+            crate::store::values_clause(backend, chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            q = q
+                .bind(id)
+                .bind(a.agb_code.clone())
+                .bind(a.naam.clone())
+                .bind(a.iban.clone())
+                .bind(a.bic.clone())
+                .bind(a.aantal_regels)
+                .bind(a.bedrag_cents);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Approved lines within the run's scope that are held, grouped by reason.

@@ -146,6 +146,16 @@ impl Store {
         run_on(&mut conn, id).await
     }
 
+    /// A run's gemeente and status, without the rest (None when there is no such run).
+    pub async fn run_head(&self, id: i64) -> Result<Option<(String, Status)>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT gemeente, status FROM betaalrondes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(g, s)| Ok((g, status_of(&s)?))).transpose()
+    }
+
     /// Runs by id, newest first, within the filter (the aanbieders are left empty: a list).
     pub async fn runs(&self, f: &RondeFilter) -> Result<Vec<RondeRow>> {
         let mut sql = format!("SELECT {RUN_COLS} FROM betaalrondes WHERE id < $1");
