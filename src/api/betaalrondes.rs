@@ -96,6 +96,7 @@ fn nieuwe_ronde(b: NieuweRondeBody) -> ApiResult<NieuweRonde> {
 
 /// Filters of `GET /betaalrondes`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LijstQuery {
     pub gemeente: Option<String>,
@@ -156,7 +157,7 @@ fn run_id(id: &str) -> ApiResult<i64> {
     id.parse().map_err(|_| Problem::not_found())
 }
 
-#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}", tag = "betaalrondes",
+#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde")),
     responses((status = 200, body = RondeView), (status = 404, body = Problem)))]
 pub async fn one(
     State(s): State<AppState>,
@@ -183,6 +184,7 @@ pub async fn one(
 
 /// Keyset pagination of lines.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegelsQuery {
     /// Prestatie-id waarna de pagina begint (uit `volgende`).
@@ -190,7 +192,7 @@ pub struct RegelsQuery {
     pub limiet: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/regels", tag = "betaalrondes", params(RegelsQuery),
+#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/regels", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde"), RegelsQuery),
     responses((status = 200, body = RegelPagina), (status = 404, body = Problem)))]
 pub async fn lines(
     State(s): State<AppState>,
@@ -226,7 +228,7 @@ async fn take_step(
     Ok(Json(RondeView::from(run)))
 }
 
-#[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/fiattering", tag = "betaalrondes",
+#[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/fiattering", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde")),
     responses((status = 200, body = RondeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve(
     State(s): State<AppState>,
@@ -236,7 +238,7 @@ pub async fn approve(
     take_step(&s, c, &id, Stap::Fiatteren, None).await
 }
 
-#[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/betaald", tag = "betaalrondes",
+#[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/betaald", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde")),
     responses((status = 200, body = RondeView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn paid(
     State(s): State<AppState>,
@@ -246,7 +248,7 @@ pub async fn paid(
     take_step(&s, c, &id, Stap::Betaald, None).await
 }
 
-#[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/intrekking", tag = "betaalrondes",
+#[utoipa::path(post, path = "/api/v1/betaalrondes/{id}/intrekking", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde")),
     request_body(content = IntrekkingBody, description = "Optioneel: de reden"),
     responses((status = 200, body = RondeView), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn withdraw(
@@ -263,7 +265,7 @@ pub async fn withdraw(
     take_step(&s, c, &id, Stap::Intrekken, b.reden).await
 }
 
-#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/sepa", tag = "betaalrondes",
+#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/sepa", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde")),
     responses((status = 200, content_type = "application/xml", description = "pain.001.001.09"), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn sepa(
     State(s): State<AppState>,
@@ -275,7 +277,7 @@ pub async fn sepa(
     Ok(attachment(bytes, "application/xml", &name))
 }
 
-#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/journaal.csv", tag = "betaalrondes",
+#[utoipa::path(get, path = "/api/v1/betaalrondes/{id}/journaal.csv", tag = "betaalrondes", params(("id" = i64, Path, description = "Id van de betaalronde")),
     responses((status = 200, content_type = "text/csv"), (status = 404, body = Problem)))]
 pub async fn journal(
     State(s): State<AppState>,
