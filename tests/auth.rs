@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::b64;
+
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -268,20 +270,6 @@ async fn logs_who_added_and_revoked(db: &common::TestDb, store: &Store, token: &
 
 // ---------------------------------------------------------------------------------------------
 // OpenID Connect
-
-fn b64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..=c.len() {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
 
 /// A signing key of the identity provider, with its public JWK.
 struct Signer {

@@ -8,17 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::common;
-use super::harness::{declaratie, start, toewijzingen, World, BIN};
+use super::harness::{started_january, World, BIN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_the_api_and_stops_cleanly() {
     for db in common::backends() {
         let l = db.backend;
         let w = World::new(db).await;
-        let mut m = toewijzingen("T", 100_000, 100_010);
-        m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-        m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
-        w.process(&m);
+        w.process(&started_january());
         let anna = w.user("anna", "financien", &["0344"]);
         let port = common::free_port();
         let mut child = common::clean_command(BIN)
@@ -106,10 +103,7 @@ async fn the_command_line_acts_as_a_user_and_keeps_four_eyes() {
     for db in common::backends() {
         let l = db.backend;
         let w = World::new(db).await;
-        let mut m = toewijzingen("T", 100_000, 100_010);
-        m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-        m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
-        w.process(&m);
+        w.process(&started_january());
         let anna = w.user("anna", "financien", &["0344"]);
         let bert = w.user("bert", "financien", &["0344"]);
         let ad = w.user("ad", "auditor", &["0344"]);

@@ -222,6 +222,15 @@ pub fn toewijzingen(prefix: &str, from: u32, to: u32) -> Vec<String> {
         .collect()
 }
 
+/// Client 0 of 0344: 301s for its ten toewijzingen, starts for the first four, and a January
+/// declaration of four lines on them (all approved, none held).
+pub fn started_january() -> Vec<String> {
+    let mut m = toewijzingen("T", 100_000, 100_010);
+    m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
+    m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
+    m
+}
+
 /// The same message for gemeente 0345 (sender or receiver).
 pub fn in_0345(m: &str) -> String {
     m.replace(">0344<", ">0345<")

@@ -9,24 +9,10 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{json, Value};
 
 use super::common;
-use super::harness::{declaratie, start, toewijzingen, World};
+use super::harness::{started_january, World};
 
 const ISS: &str = "https://login.gemeente.example/realms/iwmo";
 const AUD: &str = "iwmo";
-
-fn b64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..=c.len() {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
-}
 
 /// An Ed25519 key of the identity provider: (signing key, JWK).
 fn key(kid: &str) -> (EncodingKey, Value) {
@@ -36,7 +22,7 @@ fn key(kid: &str) -> (EncodingKey, Value) {
         .public_key()
         .as_ref()
         .to_vec();
-    let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&public), "kid": kid, "alg": "EdDSA", "use": "sig"});
+    let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": common::b64(&public), "kid": kid, "alg": "EdDSA", "use": "sig"});
     (EncodingKey::from_ed_der(pkcs8.as_ref()), jwk)
 }
 
@@ -65,10 +51,7 @@ async fn oidc_people_keep_four_eyes_and_scope() {
             ..Config::default()
         };
         let w = World::with_config(db, config).await;
-        let mut m = toewijzingen("T", 100_000, 100_010);
-        m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-        m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
-        w.process(&m);
+        w.process(&started_january());
         let (jan, piet) = (
             token(&signing, "j.jansen", 300),
             token(&signing, "p.pietersen", 300),

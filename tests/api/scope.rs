@@ -6,14 +6,12 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use super::common;
-use super::harness::{declaratie, in_0345, start, toewijzingen, World};
+use super::harness::{declaratie, in_0345, start, started_january, toewijzingen, World};
 
 /// Approved, started January lines in 0344 and in 0345; a concept run in 0345.
 async fn two_gemeenten(db: common::TestDb) -> (World, i64) {
     let w = World::new(db).await;
-    let mut m = toewijzingen("T", 100_000, 100_010);
-    m.extend((100_000..100_004).map(|nr| start(&format!("S{nr}"), nr)));
-    m.push(declaratie("D1", "DECLA", 4, 1, 100_000));
+    let mut m = started_january();
     let mut m45: Vec<String> = toewijzingen("U", 100_100, 100_110)
         .iter()
         .map(|x| in_0345(x))
